@@ -1,0 +1,5 @@
+import sys
+
+from dislab.cli import main
+
+sys.exit(main())

@@ -1,0 +1,17 @@
+"""Errors meant for people: each says what went wrong and what to do about it."""
+
+
+class DislabError(Exception):
+    """Base class; the CLI prints these as one line and exits non-zero, without a traceback."""
+
+
+class DatasetError(DislabError):
+    """A dSprites file is missing, truncated, corrupt or of the wrong layout."""
+
+
+class DownloadError(DislabError):
+    """The dSprites download failed or did not match its checksum."""
+
+
+class TrainingError(DislabError):
+    """Training diverged (NaN/inf) or cannot resume."""

@@ -1,0 +1,49 @@
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+sys.path.insert(0, str(Path(__file__).parent))
+
+TINY_GRID = (1, 3, 2, 4, 8, 8)
+
+
+@pytest.fixture(scope="session")
+def tiny_grid():
+    from dislab.data.grid import FactorGrid
+
+    return FactorGrid(TINY_GRID)
+
+
+@pytest.fixture(scope="session")
+def tiny_hdf5(tmp_path_factory, tiny_grid):
+    from dislab.data.synthetic import write_synthetic_hdf5
+
+    path = tmp_path_factory.mktemp("data") / "tiny.hdf5"
+    write_synthetic_hdf5(path, tiny_grid, workers=1, progress=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tiny_hdf5):
+    from dislab.data.loader import DSprites
+
+    return DSprites.load(tiny_hdf5)
+
+
+def run_snakemake(workdir, *args, configfile="config/tiny.yaml", check=True, timeout=900):
+    """Run this repo's workflow in ``workdir`` (results land there, not in the checkout)."""
+    cmd = [
+        shutil.which("snakemake") or "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir),
+        "--configfile", str(REPO / configfile), *args,
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
+    return proc

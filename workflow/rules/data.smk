@@ -1,0 +1,60 @@
+# dSprites in: download (checksum-verified) or render, then check the file, then Figure 5.1.
+
+
+rule download_dsprites:
+    output:
+        DATASET_FILES["download"],
+    params:
+        dataset=lambda wildcards: json.dumps(config["dataset"]),
+    log:
+        "logs/data/download_dsprites.log",
+    conda:
+        "../../envs/data.yaml"
+    shell:
+        "python -m dislab download --dataset {params.dataset:q} --out {output:q} > {log:q} 2>&1"
+
+
+rule render_dsprites:
+    output:
+        DATASET_FILES["synthetic"],
+    params:
+        grid=lambda wildcards: json.dumps(config["dataset"]["synthetic_grid"]),
+    threads: 2
+    log:
+        "logs/data/render_dsprites.log",
+    conda:
+        "../../envs/data.yaml"
+    shell:
+        "python -m dislab render --grid {params.grid:q} --workers {threads} --out {output:q} > {log:q} 2>&1"
+
+
+rule check_dataset:
+    input:
+        dataset_file(),
+    output:
+        "results/data/dataset.json",
+    params:
+        dataset=lambda wildcards: json.dumps(config["dataset"]),
+    log:
+        "logs/data/check_dataset.log",
+    conda:
+        "../../envs/data.yaml"
+    shell:
+        "python -m dislab check-dataset --dataset {params.dataset:q} --file {input:q} --out {output:q} > {log:q} 2>&1"
+
+
+rule figure_dataset:
+    input:
+        data=dataset_file(),
+        checked=rules.check_dataset.output,
+    output:
+        png="results/figures/fig5_01_dataset.png",
+        pdf="results/figures/fig5_01_dataset.pdf",
+    params:
+        seed=config["figures"]["random_seed"],
+    log:
+        "logs/figures/fig5_01_dataset.log",
+    conda:
+        "../../envs/plots.yaml"
+    shell:
+        "python -m dislab figure-dataset --data {input.data:q} --seed {params.seed} --out {output.png:q} > {log:q} 2>&1"
