@@ -27,9 +27,12 @@ except WorkflowError as err:
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
 
 
 rule all:
     input:
         rules.figure_dataset.output,
+        cell_files("model.pt"),
+        TRAINING_FIGURES,
     default_target: True

@@ -49,6 +49,54 @@ def cmd_figure_dataset(args):
     figure_dataset(DSprites.load(args.data), args.out, seed=args.seed)
 
 
+def cmd_train(args):
+    import torch
+
+    from dislab.data.loader import DSprites
+    from dislab.training.trainer import Cell, TrainSettings, train_cell
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    data = DSprites.load(args.data)
+    cell = Cell(args.model, args.strength, args.seed)
+    train_cell(data.packed, cell, TrainSettings.from_config(args.settings), args.outdir, device=args.device)
+
+
+def _cell_title(model_path) -> str:
+    from dislab.training.trainer import cell_from_path, strength_tag
+
+    cell = cell_from_path(model_path)
+    return f"{cell.model}, strength {strength_tag(cell.strength)}, seed {cell.seed}"
+
+
+def cmd_figure_prior_samples(args):
+    from dislab.figures.training import figure_prior_samples
+    from dislab.models.checkpoint import load_vae
+
+    figure_prior_samples(load_vae(args.model), args.out, args.num_samples, args.seed, _cell_title(args.model))
+
+
+def cmd_figure_reconstructions(args):
+    from dislab.data.loader import DSprites
+    from dislab.figures.training import figure_reconstructions
+    from dislab.models.checkpoint import load_vae
+
+    figure_reconstructions(DSprites.load(args.data), load_vae(args.model), args.out, args.num_images, args.seed,
+                           _cell_title(args.model))
+
+
+def cmd_figure_reconstruction_per_epoch(args):
+    from dislab.figures.training import figure_reconstruction_per_epoch
+
+    figure_reconstruction_per_epoch(args.logs, args.out)
+
+
+def cmd_figure_objective_per_beta(args):
+    from dislab.figures.training import figure_objective_per_beta
+
+    figure_objective_per_beta(args.logs, args.out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dislab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -75,6 +123,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--out", required=True, help="PNG path; a PDF is written beside it")
     p.set_defaults(func=cmd_figure_dataset)
+
+    p = sub.add_parser("train", help="train one (model, strength, seed) cell, resuming from its checkpoint")
+    p.add_argument("--data", required=True)
+    p.add_argument("--model", required=True)
+    p.add_argument("--strength", type=float, required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--settings", type=_json, required=True, help="model, training and options sections as JSON")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--outdir", required=True)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("figure-prior-samples", help="Figure 5.2: decoded prior samples and their mean")
+    p.add_argument("--model", required=True)
+    p.add_argument("--num-samples", type=int, required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_figure_prior_samples)
+
+    p = sub.add_parser("figure-reconstructions", help="Figure 5.3: inputs, reconstructions, differences")
+    p.add_argument("--data", required=True)
+    p.add_argument("--model", required=True)
+    p.add_argument("--num-images", type=int, required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_figure_reconstructions)
+
+    for name, func, text in [
+        ("figure-reconstruction-per-epoch", cmd_figure_reconstruction_per_epoch,
+         "Figure 5.4: reconstruction error per epoch over seeds"),
+        ("figure-objective-per-beta", cmd_figure_objective_per_beta,
+         "Figure 5.7: total, reconstruction and KL per epoch for each beta"),
+    ]:
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--logs", nargs="+", required=True)
+        p.add_argument("--out", required=True)
+        p.set_defaults(func=func)
     return parser
 
 

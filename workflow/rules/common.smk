@@ -2,6 +2,9 @@
 import json
 import os
 
+from dislab.models.objectives import REGISTRY
+from dislab.training.trainer import strength_tag
+
 # Every rule calls `python -m dislab ...`, imported from this checkout, in the venv or in a rule's conda
 # environment alike; envvars passes PYTHONPATH on to cluster jobs.
 os.environ["PYTHONPATH"] = os.pathsep.join(
@@ -13,23 +16,56 @@ envvars:
     "PYTHONPATH",
 
 
+wildcard_constraints:
+    model="|".join(REGISTRY),
+    strength=r"[0-9][0-9.e+-]*",
+    seed=r"\d+",
+
+
 DATASET_FILES = {
     "download": "resources/dsprites_ndarray_co1sh3sc6or40x32y32_64x64.hdf5",
     "synthetic": "resources/dsprites_synthetic_{shape}x{scale}x{orientation}x{posX}x{posY}.hdf5".format(
         **config["dataset"]["synthetic_grid"]
     ),
 }
+MODEL_DIR = "results/models/{model}/{strength}/seed{seed}"
+CELLS = [
+    {"model": model, "strength": strength_tag(s), "seed": seed}
+    for model, entry in config["models"].items()
+    for s in entry["strengths"]
+    for seed in config["seeds"]
+]
 
 
 def dataset_file():
     source = config["dataset"]["source"]
     if source == "path":
         if not config["dataset"]["path"]:
-            raise ValueError("dataset.source is 'path' but dataset.path is empty: set it to your copy of dSprites")
+            raise WorkflowError("dataset.source is 'path' but dataset.path is empty: set it to your copy of dSprites")
         return config["dataset"]["path"]
     return DATASET_FILES[source]
 
 
-def settings(*keys):
-    """The config sections an entry point needs, as one JSON string (a change reruns that rule only)."""
-    return json.dumps({key: config[key] for key in keys}, sort_keys=True)
+def cell_of(entry):
+    """The grid cell a figure entry names; stops the run if the grid does not train it."""
+    cell = {"model": entry["model"], "strength": strength_tag(entry["strength"]), "seed": entry["seed"]}
+    if cell not in CELLS:
+        raise WorkflowError(
+            f"the figures config asks for {cell['model']} strength {cell['strength']} seed {cell['seed']}, "
+            "which the grid (models, seeds) does not train; add it to the grid or pick a trained cell"
+        )
+    return cell
+
+
+def cell_files(name, cells=CELLS):
+    return [(MODEL_DIR + "/" + name).format(**cell) for cell in cells]
+
+
+def train_settings(model):
+    options = {k: v for k, v in config["models"][model].items() if k != "strengths"}
+    training = {k: v for k, v in config["training"].items() if k not in ("runtime_minutes", "device")}
+    return json.dumps({"model": config["model"], "training": training, "options": options}, sort_keys=True)
+
+
+def as_json(value):
+    return json.dumps(value, sort_keys=True)

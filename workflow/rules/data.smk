@@ -5,7 +5,7 @@ rule download_dsprites:
     output:
         DATASET_FILES["download"],
     params:
-        dataset=lambda wildcards: json.dumps(config["dataset"]),
+        dataset=as_json(config["dataset"]),
     log:
         "logs/data/download_dsprites.log",
     conda:
@@ -18,7 +18,7 @@ rule render_dsprites:
     output:
         DATASET_FILES["synthetic"],
     params:
-        grid=lambda wildcards: json.dumps(config["dataset"]["synthetic_grid"]),
+        grid=as_json(config["dataset"]["synthetic_grid"]),
     threads: 2
     log:
         "logs/data/render_dsprites.log",
@@ -34,7 +34,7 @@ rule check_dataset:
     output:
         "results/data/dataset.json",
     params:
-        dataset=lambda wildcards: json.dumps(config["dataset"]),
+        dataset=as_json(config["dataset"]),
     log:
         "logs/data/check_dataset.log",
     conda:

@@ -1,0 +1,18 @@
+"""Rebuild a trained VAE from a cell's ``model.pt``."""
+
+from __future__ import annotations
+
+import torch
+
+from dislab.errors import DislabError
+from dislab.models.networks import VAE
+
+
+def load_vae(path, device="cpu") -> VAE:
+    try:
+        state = torch.load(path, map_location=device, weights_only=False)
+        model = VAE(state["latent_dim"])
+        model.load_state_dict(state["model"])
+    except (OSError, RuntimeError, KeyError, EOFError) as exc:
+        raise DislabError(f"model checkpoint {path} is unreadable ({exc}); delete it and rerun its training") from exc
+    return model.to(device).eval()

@@ -1,0 +1,270 @@
+"""Train one (model, strength, seed) cell into ``results/models/{model}/{strength}/seed{seed}/``.
+
+Outputs: ``model.pt`` (final weights and what is needed to rebuild the model), ``train_log.csv`` and
+``summary.json``. While running, ``resume.pt`` holds the latest checkpoint (written atomically every
+``checkpoint_every`` steps); a rerun of a killed job continues from it and ends with the same weights.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from dislab.atomic import atomic_path, write_json, write_text
+from dislab.errors import TrainingError
+from dislab.models.networks import VAE, Discriminator, count_parameters
+from dislab.models.objectives import make_objective
+from dislab.training.batches import BatchSampler, derived_seed
+
+log = logging.getLogger(__name__)
+
+LOG_COLUMNS = ("step", "epoch", "loss", "reconstruction", "kl", "tc", "regulariser", "disc_loss", "steps_per_s")
+RECORDED = ("loss", "reconstruction", "kl", "tc", "regulariser", "disc_loss")
+NOISE_STREAM = 1_000  # keeps the sampling-noise seed apart from the data-order seeds
+
+
+def strength_tag(strength: float) -> str:
+    """The path component of a strength: 3 -> '3', 0.5 -> '0.5'."""
+    return f"{float(strength):g}"
+
+
+@dataclass(frozen=True)
+class Cell:
+    model: str
+    strength: float
+    seed: int
+
+    def __str__(self):
+        return f"{self.model}/{strength_tag(self.strength)}/seed{self.seed}"
+
+
+@dataclass
+class TrainSettings:
+    latent_dim: int
+    batch_size: int
+    learning_rate: float
+    adam_betas: tuple
+    discriminator: dict
+    epochs: float
+    steps: int | None
+    checkpoint_every: int
+    log_every: int
+    options: dict
+
+    @classmethod
+    def from_config(cls, settings: dict) -> "TrainSettings":
+        model, training = settings["model"], settings["training"]
+        return cls(
+            latent_dim=model["latent_dim"], batch_size=model["batch_size"], learning_rate=model["learning_rate"],
+            adam_betas=tuple(model["adam_betas"]), discriminator=dict(model["discriminator"]),
+            epochs=training["epochs"], steps=training["steps"], checkpoint_every=training["checkpoint_every"],
+            log_every=training["log_every"], options=dict(settings.get("options", {})),
+        )
+
+    def total_steps(self, steps_per_epoch: int) -> int:
+        return self.steps if self.steps else max(1, round(self.epochs * steps_per_epoch))
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def pick_device(requested: str) -> torch.device:
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise TrainingError("training.device is 'cuda' but no CUDA GPU is visible; use 'auto' or 'cpu'")
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(requested)
+
+
+class CellTrainer:
+    """Everything one cell's training owns: models, optimisers, RNGs, data order, log rows."""
+
+    def __init__(self, packed: np.ndarray, cell: Cell, settings: TrainSettings, device: torch.device):
+        self.cell, self.settings, self.device = cell, settings, device
+        self.sampler = BatchSampler(torch.from_numpy(packed).to(device), settings.batch_size, cell.seed)
+        self.objective = make_objective(cell.model, cell.strength, len(packed), settings.options)
+        with torch.random.fork_rng(devices=[]):  # initialisation depends on the seed alone, on any device
+            torch.manual_seed(cell.seed)
+            self.model = VAE(settings.latent_dim)
+            self.discriminator = None
+            if self.objective.uses_discriminator:
+                d = settings.discriminator
+                self.discriminator = Discriminator(settings.latent_dim, d["hidden_units"], d["hidden_layers"],
+                                                   d["leaky_relu_slope"])
+        self.model.to(device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=settings.learning_rate,
+                                          betas=settings.adam_betas)
+        self.disc_optimizer = None
+        if self.discriminator is not None:
+            self.discriminator.to(device)
+            self.objective.discriminator = self.discriminator
+            d = settings.discriminator
+            self.disc_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=d["learning_rate"],
+                                                   betas=tuple(d["adam_betas"]))
+        self.noise = torch.Generator(device=device)
+        self.noise.manual_seed(derived_seed(cell.seed, NOISE_STREAM))
+        self.step = 0
+        self.saved_step = None  # the step of the checkpoint on disk, if any
+        self.rows: list[dict] = []
+        self.total_steps = settings.total_steps(self.sampler.steps_per_epoch)
+
+    # -- one step -----------------------------------------------------------------------------------
+    def train_step(self, step: int) -> torch.Tensor:
+        """One optimisation step; returns the recorded values as a (len(RECORDED),) tensor (NaN = not defined)."""
+        x = self.sampler.batch(step)
+        noise = torch.randn((len(x), self.settings.latent_dim), generator=self.noise, device=self.device)
+        out = self.model(x, noise)
+        parts = self.objective.loss(out, x, step, self.noise)
+        self.optimizer.zero_grad(set_to_none=True)
+        parts["loss"].backward()
+        self.optimizer.step()
+        if self.discriminator is not None:
+            with torch.no_grad():
+                mu2, logvar2 = self.model.encoder(self.sampler.batch(step, stream=1))
+                z2 = mu2 + torch.exp(0.5 * logvar2) * torch.randn(mu2.shape, generator=self.noise,
+                                                                  device=self.device)
+            parts["disc_loss"] = self.objective.discriminator_loss(out[3], z2, self.noise)
+            self.disc_optimizer.zero_grad(set_to_none=True)
+            parts["disc_loss"].backward()
+            self.disc_optimizer.step()
+        nan = torch.tensor(float("nan"), device=self.device)
+        return torch.stack([parts[k].detach() if k in parts else nan for k in RECORDED])
+
+    # -- logging ------------------------------------------------------------------------------------
+    def flush(self, buffer: list, first_step: int, seconds: float) -> None:
+        """Turn the buffered per-step values into one log row; stop on the first NaN or infinite loss."""
+        values = torch.stack(buffer).cpu().numpy().astype(np.float64)
+        defined = ~np.isnan(values).all(axis=0)
+        bad = ~np.isfinite(values[:, defined]).all(axis=1)
+        if bad.any():
+            at = first_step + int(np.argmax(bad))
+            kept = f"the last good checkpoint (step {self.saved_step}) is kept" if self.saved_step else "no checkpoint was written yet"
+            raise TrainingError(
+                f"cell {self.cell}: the loss became NaN or infinite at step {at}; training stopped and {kept}. "
+                "Lower the learning rate or the strength, or check the data."
+            )
+        means = np.where(defined, np.nanmean(np.where(defined, values, 0.0), axis=0), np.nan)
+        last = first_step + len(buffer)
+        row = {"step": last, "epoch": last / self.sampler.steps_per_epoch,
+               "steps_per_s": len(buffer) / max(seconds, 1e-9)}
+        row.update({k: (None if np.isnan(v) else float(v)) for k, v in zip(RECORDED, means)})
+        self.rows.append(row)
+
+    # -- checkpoints --------------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {
+            "cell": asdict(self.cell), "fingerprint": self.settings.fingerprint(), "step": self.step,
+            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "discriminator": self.discriminator.state_dict() if self.discriminator else None,
+            "disc_optimizer": self.disc_optimizer.state_dict() if self.disc_optimizer else None,
+            "noise_rng": self.noise.get_state(), "rows": self.rows,
+        }
+
+    def load_state(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.discriminator is not None:
+            self.discriminator.load_state_dict(state["discriminator"])
+            self.disc_optimizer.load_state_dict(state["disc_optimizer"])
+        self.noise.set_state(state["noise_rng"])
+        self.step, self.rows = state["step"], list(state["rows"])
+
+    def save(self, path: Path) -> None:
+        with atomic_path(path, suffix=".pt") as tmp:
+            torch.save(self.state(), tmp)
+        self.saved_step = self.step
+
+    def try_resume(self, path: Path) -> bool:
+        if not path.exists():
+            return False
+        try:
+            state = torch.load(path, map_location=self.device, weights_only=False)
+        except Exception as exc:  # a damaged checkpoint must not block the cell: start over
+            log.warning("checkpoint %s is unreadable (%s); starting %s from step 0", path, exc, self.cell)
+            return False
+        if state.get("cell") != asdict(self.cell) or state.get("fingerprint") != self.settings.fingerprint():
+            log.warning("checkpoint %s belongs to other settings; starting %s from step 0", path, self.cell)
+            return False
+        self.load_state(state)
+        self.saved_step = self.step
+        log.info("resumed %s from step %d of %d", self.cell, self.step, self.total_steps)
+        return True
+
+    # -- the loop -----------------------------------------------------------------------------------
+    def run(self, checkpoint: Path, progress: bool = True) -> None:
+        s = self.settings
+        self.try_resume(checkpoint)
+        bar = tqdm(total=self.total_steps, initial=self.step, desc=str(self.cell), unit="step",
+                   disable=not progress, mininterval=10)
+        buffer, first, started = [], self.step, time.perf_counter()
+        self.model.train()
+        for step in range(self.step, self.total_steps):
+            buffer.append(self.train_step(step))
+            bar.update()
+            done = step + 1
+            if done % s.log_every == 0 or done % s.checkpoint_every == 0 or done == self.total_steps:
+                self.flush(buffer, first, time.perf_counter() - started)
+                buffer, first, started = [], done, time.perf_counter()
+                self.step = done
+                if done % s.checkpoint_every == 0 and done < self.total_steps:
+                    self.save(checkpoint)
+        bar.close()
+
+    # -- outputs ------------------------------------------------------------------------------------
+    def write_outputs(self, outdir: Path, wall_seconds: float) -> dict:
+        final = {
+            "cell": asdict(self.cell), "step": self.step, "latent_dim": self.settings.latent_dim,
+            "model": self.model.state_dict(),
+            "discriminator": self.discriminator.state_dict() if self.discriminator else None,
+        }
+        with atomic_path(outdir / "model.pt", suffix=".pt") as tmp:
+            torch.save(final, tmp)
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=LOG_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.rows)
+        write_text(outdir / "train_log.csv", buf.getvalue())
+        last = self.rows[-1]
+        summary = {
+            "cell": asdict(self.cell), "steps": self.step, "epochs": self.step / self.sampler.steps_per_epoch,
+            "steps_per_epoch": self.sampler.steps_per_epoch, "device": str(self.device),
+            "parameters": count_parameters(self.model), "wall_seconds": wall_seconds,
+            "mean_steps_per_s": float(np.mean([r["steps_per_s"] for r in self.rows])),
+            "final": {k: last[k] for k in RECORDED},
+        }
+        write_json(outdir / "summary.json", summary)
+        return summary
+
+
+def train_cell(packed: np.ndarray, cell: Cell, settings: TrainSettings, outdir, device: str = "auto",
+               progress: bool = True) -> dict:
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    checkpoint = outdir / "resume.pt"
+    started = time.perf_counter()
+    trainer = CellTrainer(packed, cell, settings, pick_device(device))
+    log.info("training %s on %s for %d steps (%d per epoch)", cell, trainer.device, trainer.total_steps,
+             trainer.sampler.steps_per_epoch)
+    trainer.run(checkpoint, progress=progress)
+    summary = trainer.write_outputs(outdir, time.perf_counter() - started)
+    with contextlib.suppress(FileNotFoundError):
+        checkpoint.unlink()
+    log.info("finished %s: %s", cell, summary["final"])
+    return summary
+
+
+def cell_from_path(path) -> Cell:
+    """The cell of any file under ``.../{model}/{strength}/seed{seed}/``."""
+    seed_dir = Path(path).parent
+    return Cell(seed_dir.parent.parent.name, float(seed_dir.parent.name), int(seed_dir.name.removeprefix("seed")))

@@ -1,0 +1,106 @@
+# Train every (model, strength, seed) cell as its own job, then the figures drawn from training.
+
+
+rule train:
+    input:
+        data=dataset_file(),
+        checked="results/data/dataset.json",
+    output:
+        model=MODEL_DIR + "/model.pt",
+        train_log=MODEL_DIR + "/train_log.csv",
+        summary=MODEL_DIR + "/summary.json",
+    params:
+        settings=lambda wildcards: train_settings(wildcards.model),
+        device=config["training"]["device"],
+        outdir=MODEL_DIR,
+    threads: 4
+    resources:
+        gpu=0 if config["training"]["device"] == "cpu" else 1,
+        runtime=config["training"]["runtime_minutes"],
+        mem_mb=8000,
+    log:
+        "logs/train/{model}/{strength}/seed{seed}.log",
+    conda:
+        "../../envs/train.yaml"
+    shell:
+        "python -m dislab train --data {input.data:q} --model {wildcards.model} --strength {wildcards.strength}"
+        " --seed {wildcards.seed} --settings {params.settings:q} --device {params.device} --threads {threads}"
+        " --outdir {params.outdir:q} > {log:q} 2>&1"
+
+
+VAE_CELL = cell_of(config["figures"]["vae"])
+VAE_SEEDS = [c for c in CELLS if c["model"] == VAE_CELL["model"] and c["strength"] == VAE_CELL["strength"]]
+BETAVAE_CELLS = [c for c in CELLS if c["model"] == "betavae"]
+TRAINING_FIGURES = [
+    "results/figures/fig5_02_prior_samples.png",
+    "results/figures/fig5_03_reconstructions.png",
+    "results/figures/fig5_04_reconstruction_per_epoch.png",
+]
+if BETAVAE_CELLS:
+    TRAINING_FIGURES.append("results/figures/fig5_07_objective_per_beta.png")
+
+
+rule figure_prior_samples:
+    input:
+        model=cell_files("model.pt", [VAE_CELL]),
+    output:
+        png="results/figures/fig5_02_prior_samples.png",
+        pdf="results/figures/fig5_02_prior_samples.pdf",
+    params:
+        seed=config["figures"]["random_seed"],
+        n=config["figures"]["num_prior_samples"],
+    log:
+        "logs/figures/fig5_02_prior_samples.log",
+    conda:
+        "../../envs/plots.yaml"
+    shell:
+        "python -m dislab figure-prior-samples --model {input.model:q} --num-samples {params.n}"
+        " --seed {params.seed} --out {output.png:q} > {log:q} 2>&1"
+
+
+rule figure_reconstructions:
+    input:
+        data=dataset_file(),
+        checked="results/data/dataset.json",
+        model=cell_files("model.pt", [VAE_CELL]),
+    output:
+        png="results/figures/fig5_03_reconstructions.png",
+        pdf="results/figures/fig5_03_reconstructions.pdf",
+    params:
+        seed=config["figures"]["random_seed"],
+        n=config["figures"]["num_reconstructions"],
+    log:
+        "logs/figures/fig5_03_reconstructions.log",
+    conda:
+        "../../envs/plots.yaml"
+    shell:
+        "python -m dislab figure-reconstructions --data {input.data:q} --model {input.model:q}"
+        " --num-images {params.n} --seed {params.seed} --out {output.png:q} > {log:q} 2>&1"
+
+
+rule figure_reconstruction_per_epoch:
+    input:
+        logs=cell_files("train_log.csv", VAE_SEEDS),
+    output:
+        png="results/figures/fig5_04_reconstruction_per_epoch.png",
+        pdf="results/figures/fig5_04_reconstruction_per_epoch.pdf",
+    log:
+        "logs/figures/fig5_04_reconstruction_per_epoch.log",
+    conda:
+        "../../envs/plots.yaml"
+    shell:
+        "python -m dislab figure-reconstruction-per-epoch --logs {input.logs:q} --out {output.png:q} > {log:q} 2>&1"
+
+
+rule figure_objective_per_beta:
+    input:
+        logs=cell_files("train_log.csv", BETAVAE_CELLS),
+    output:
+        png="results/figures/fig5_07_objective_per_beta.png",
+        pdf="results/figures/fig5_07_objective_per_beta.pdf",
+    log:
+        "logs/figures/fig5_07_objective_per_beta.log",
+    conda:
+        "../../envs/plots.yaml"
+    shell:
+        "python -m dislab figure-objective-per-beta --logs {input.logs:q} --out {output.png:q} > {log:q} 2>&1"
