@@ -29,6 +29,39 @@ def test_tiny_end_to_end_makes_figure_5_1(tiny_run):
     assert summary["images"] == 1536 and summary["factor_sizes"] == [3, 2, 4, 8, 8]
 
 
+def test_tiny_trains_every_model_of_the_registry(tiny_run):
+    import pandas as pd
+    import yaml
+
+    from dislab.models.objectives import REGISTRY
+
+    cfg = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
+    assert set(cfg["models"]) == set(REGISTRY)
+    for model, entry in cfg["models"].items():
+        for strength in entry["strengths"]:
+            for seed in cfg["seeds"]:
+                cell = tiny_run / "results" / "models" / model / f"{strength:g}" / f"seed{seed}"
+                log = pd.read_csv(cell / "train_log.csv")
+                assert log["step"].iloc[-1] == cfg["training"]["steps"]
+                assert (cell / "model.pt").stat().st_size > 2_000_000
+                assert not (cell / "resume.pt").exists()
+
+
+@pytest.mark.parametrize("name", ["fig5_02_prior_samples", "fig5_03_reconstructions",
+                                  "fig5_04_reconstruction_per_epoch", "fig5_07_objective_per_beta"])
+def test_tiny_makes_the_training_figures(tiny_run, name):
+    from PIL import Image
+
+    png = tiny_run / "results" / "figures" / f"{name}.png"
+    assert Image.open(png).size[0] > 600 and png.with_suffix(".pdf").stat().st_size > 5_000
+
+
+def test_thesis_config_plans_170_training_jobs(tmp_path):
+    proc = run_snakemake(tmp_path, "-n", "--cores", "1", configfile="config/thesis.yaml")
+    counts = dict(line.split()[:2] for line in proc.stdout.splitlines() if line.startswith("train "))
+    assert counts["train"] == "170"
+
+
 def test_second_run_has_nothing_to_do(tiny_run):
     proc = run_snakemake(tiny_run, "--cores", "1", "-n")
     assert "Nothing to be done" in proc.stdout + proc.stderr

@@ -105,10 +105,10 @@ class FactorVAE(Objective):
         return 0.5 * (F.cross_entropy(real, zeros) + F.cross_entropy(fake, torch.ones_like(zeros)))
 
 
-def log_importance_weights(batch_size: int, dataset_size: int, device=None):
+def log_importance_weights(batch_size: int, dataset_size: int, device=None, dtype=torch.float32):
     """log weights of minibatch-stratified sampling (Chen et al. 2018, App. C.2): row i weighs q(z_i | x_j)."""
     m = batch_size - 1  # the other samples of the batch
-    weights = torch.full((batch_size, batch_size), 1.0 / m, device=device)
+    weights = torch.full((batch_size, batch_size), 1.0 / m, device=device, dtype=dtype)
     idx = torch.arange(batch_size, device=device)
     weights[idx, idx] = 1.0 / dataset_size
     weights[idx, (idx + 1) % batch_size] = (dataset_size - m) / (dataset_size * m)
@@ -120,9 +120,9 @@ def total_correlation(z, mu, logvar, dataset_size: int, stratified: bool = False
     batch = z.shape[0]
     log_q = gaussian_log_density(z[:, None, :], mu[None, :, :], logvar[None, :, :])  # (i, j, dim)
     if stratified:
-        log_w = log_importance_weights(batch, dataset_size, z.device)
+        log_w = log_importance_weights(batch, dataset_size, z.device, z.dtype)
     else:  # minibatch-weighted sampling
-        log_w = torch.full((batch, batch), -math.log(dataset_size * batch), device=z.device)
+        log_w = torch.full((batch, batch), -math.log(dataset_size * batch), device=z.device, dtype=z.dtype)
     log_qz = torch.logsumexp(log_q.sum(dim=2) + log_w, dim=1)
     log_prod_qzi = torch.logsumexp(log_q + log_w[:, :, None], dim=1).sum(dim=1)
     return (log_qz - log_prod_qzi).mean()

@@ -8,7 +8,7 @@ from dislab.training.trainer import strength_tag
 # Every rule calls `python -m dislab ...`, imported from this checkout, in the venv or in a rule's conda
 # environment alike; envvars passes PYTHONPATH on to cluster jobs.
 os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (workflow.basedir, os.environ.get("PYTHONPATH")) if p
+    path for path in (workflow.basedir, os.environ.get("PYTHONPATH")) if path
 )
 
 
@@ -58,7 +58,7 @@ def cell_of(entry):
 
 
 def cell_files(name, cells=CELLS):
-    return [(MODEL_DIR + "/" + name).format(**cell) for cell in cells]
+    return [f"{MODEL_DIR}/{name}".format(**cell) for cell in cells]
 
 
 def train_settings(model):

@@ -6,9 +6,9 @@ rule train:
         data=dataset_file(),
         checked="results/data/dataset.json",
     output:
-        model=MODEL_DIR + "/model.pt",
-        train_log=MODEL_DIR + "/train_log.csv",
-        summary=MODEL_DIR + "/summary.json",
+        model="results/models/{model}/{strength}/seed{seed}/model.pt",
+        train_log="results/models/{model}/{strength}/seed{seed}/train_log.csv",
+        summary="results/models/{model}/{strength}/seed{seed}/summary.json",
     params:
         settings=lambda wildcards: train_settings(wildcards.model),
         device=config["training"]["device"],

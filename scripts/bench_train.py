@@ -1,0 +1,70 @@
+#!/usr/bin/env python
+"""Print training steps/s and images/s per model on the CPU, and on a GPU when one is present.
+
+    python scripts/bench_train.py [--steps 30] [--batch-size 64]
+
+Times CellTrainer.train_step (the step the workflow runs) on a rendered dSprites subset after warm-up steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+import yaml
+
+from dislab.data.grid import FactorGrid
+from dislab.data.loader import DSprites
+from dislab.data.render import render_grid
+from dislab.models.objectives import REGISTRY
+from dislab.training.trainer import Cell, CellTrainer, TrainSettings
+
+
+def rendered_subset(sizes=(1, 3, 6, 10, 16, 16)):
+    grid = FactorGrid(sizes)
+    images = np.concatenate([imgs for _, imgs in render_grid(grid, workers=1, progress=False)])
+    classes = grid.all_classes()
+    return DSprites(np.packbits(images, axis=-1), classes, grid.all_values(classes))
+
+
+def bench(data, model, settings, device, steps, warmup):
+    trainer = CellTrainer(data.packed, Cell(model, 10.0, 0), settings, torch.device(device))
+    for step in range(warmup):
+        trainer.train_step(step)
+    if device == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for step in range(warmup, warmup + steps):
+        trainer.train_step(step)
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return steps / (time.perf_counter() - start)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--config", default="config/thesis.yaml")
+    args = parser.parse_args()
+    cfg = yaml.safe_load(open(args.config))
+    data = rendered_subset()
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, batch {args.batch_size}, "
+          f"{args.steps} timed steps after {args.warmup} warm-up")
+    print(f"{'device':8} {'model':12} {'steps/s':>9} {'images/s':>9}")
+    for device in devices:
+        for model in sorted(REGISTRY):
+            options = {k: v for k, v in cfg["models"].get(model, {}).items() if k != "strengths"}
+            s = TrainSettings.from_config({
+                "model": {**cfg["model"], "batch_size": args.batch_size}, "training": cfg["training"],
+                "options": options})
+            rate = bench(data, model, s, device, args.steps, args.warmup)
+            print(f"{device:8} {model:12} {rate:9.1f} {rate * args.batch_size:9.0f}")
+
+
+if __name__ == "__main__":
+    main()

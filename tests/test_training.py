@@ -1,0 +1,151 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+import torch
+import yaml
+from conftest import REPO
+
+from dislab.errors import TrainingError
+from dislab.models.networks import VAE
+from dislab.models.objectives import REGISTRY, make_objective
+from dislab.training.batches import BatchSampler, unpack_images
+from dislab.training.trainer import CellTrainer, Cell, TrainSettings, train_cell
+
+TINY = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
+
+
+def settings(model="betavae", **training):
+    options = {k: v for k, v in TINY["models"].get(model, {}).items() if k != "strengths"}
+    train = {**TINY["training"], **training}
+    return {"model": TINY["model"], "training": train, "options": options}
+
+
+def test_unpacking_on_the_device_matches_numpy(tiny_data):
+    packed = torch.from_numpy(tiny_data.packed[:50])
+    assert torch.equal(unpack_images(packed)[:, 0].to(torch.uint8), torch.from_numpy(tiny_data.images(range(50))))
+
+
+def test_data_order_is_a_permutation_per_epoch_and_depends_only_on_seed_and_step(tiny_data):
+    packed = torch.from_numpy(tiny_data.packed)
+    sampler = BatchSampler(packed, 16, seed=3)
+    epoch = torch.cat([sampler.indices(s) for s in range(sampler.steps_per_epoch)])
+    assert sorted(epoch.tolist()) == list(range(len(tiny_data)))
+    again = BatchSampler(packed, 16, seed=3)
+    assert torch.equal(again.indices(sampler.steps_per_epoch + 5), sampler.indices(sampler.steps_per_epoch + 5))
+    assert not torch.equal(BatchSampler(packed, 16, seed=4).indices(0), sampler.indices(0))
+    assert not torch.equal(sampler.indices(0, stream=1), sampler.indices(0))
+
+
+@pytest.mark.parametrize("model", sorted(REGISTRY))
+def test_a_few_steps_lower_the_loss_on_a_fixed_batch(tiny_data, model):
+    torch.manual_seed(0)
+    cfg = settings(model)
+    s = TrainSettings.from_config(cfg)
+    trainer = CellTrainer(tiny_data.packed, Cell(model, 4.0, 0), s, torch.device("cpu"))
+    for group in trainer.optimizer.param_groups:
+        group["lr"] = 1e-3
+    x = trainer.sampler.batch(0)
+    noise = torch.Generator().manual_seed(0)
+
+    def loss():
+        out = trainer.model(x, torch.randn((len(x), s.latent_dim), generator=torch.Generator().manual_seed(1)))
+        return trainer.objective.loss(out, x, 0, noise)["loss"]
+
+    first = loss().item()
+    for _ in range(25):
+        trainer.optimizer.zero_grad()
+        loss().backward()
+        trainer.optimizer.step()
+    assert loss().item() < 0.8 * first
+
+
+def _weights(path):
+    return torch.load(path, weights_only=False)["model"]
+
+
+def _same(a, b):
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_same_seed_same_weights_other_seed_other_weights(tiny_data, tmp_path):
+    s = TrainSettings.from_config(settings("factorvae", steps=12))
+    for name, seed in (("a", 0), ("b", 0), ("c", 1)):
+        train_cell(tiny_data.packed, Cell("factorvae", 10, seed), s, tmp_path / name, device="cpu", progress=False)
+    assert _same(_weights(tmp_path / "a" / "model.pt"), _weights(tmp_path / "b" / "model.pt"))
+    assert not _same(_weights(tmp_path / "a" / "model.pt"), _weights(tmp_path / "c" / "model.pt"))
+    assert not (tmp_path / "a" / "resume.pt").exists()
+
+
+def test_outputs_log_every_part(tiny_data, tmp_path):
+    s = TrainSettings.from_config(settings("btcvae", steps=8, log_every=4))
+    summary = train_cell(tiny_data.packed, Cell("btcvae", 6, 0), s, tmp_path, device="cpu", progress=False)
+    log = pd.read_csv(tmp_path / "train_log.csv")
+    assert list(log.columns) == ["step", "epoch", "loss", "reconstruction", "kl", "tc", "regulariser",
+                                 "disc_loss", "steps_per_s"]
+    assert log["step"].tolist() == [4, 8] and log["tc"].notna().all() and log["disc_loss"].isna().all()
+    assert summary["parameters"] == 502_005 and summary["steps"] == 8
+    assert json.loads((tmp_path / "summary.json").read_text())["cell"]["model"] == "btcvae"
+
+
+def _train_cmd(data, outdir, steps):
+    cfg = settings("dipvae", steps=steps, checkpoint_every=20, log_every=20)
+    return [sys.executable, "-m", "dislab", "train", "--data", str(data), "--model", "dipvae", "--strength", "10",
+            "--seed", "0", "--settings", json.dumps(cfg), "--device", "cpu", "--threads", "1",
+            "--outdir", str(outdir)]
+
+
+def test_resume_after_a_kill_equals_an_uninterrupted_run(tiny_hdf5, tmp_path):
+    steps = 200
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    subprocess.run(_train_cmd(tiny_hdf5, tmp_path / "straight", steps), check=True, env=env, capture_output=True)
+
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(_train_cmd(tiny_hdf5, killed, steps), env=env, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while not (killed / "resume.pt").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "model.pt").exists(), "the run finished before it could be killed"
+    checkpoint_step = torch.load(killed / "resume.pt", weights_only=False)["step"]
+    assert 0 < checkpoint_step < steps
+
+    rerun = subprocess.run(_train_cmd(tiny_hdf5, killed, steps), env=env, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"resumed dipvae/10/seed0 from step {checkpoint_step}" in rerun.stderr
+    assert _same(_weights(tmp_path / "straight" / "model.pt"), _weights(killed / "model.pt"))
+    a = pd.read_csv(tmp_path / "straight" / "train_log.csv").drop(columns="steps_per_s")
+    b = pd.read_csv(killed / "train_log.csv").drop(columns="steps_per_s")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_nan_stops_the_job_naming_cell_and_step_and_keeps_the_last_checkpoint(tiny_data, tmp_path, monkeypatch):
+    s = TrainSettings.from_config(settings("betavae", steps=30, checkpoint_every=5, log_every=5))
+    original = REGISTRY["betavae"].loss
+
+    def poisoned(self, out, x, step, generator):
+        parts = original(self, out, x, step, generator)
+        if step == 7:
+            parts["loss"] = parts["loss"] * float("nan")
+        return parts
+
+    monkeypatch.setattr(REGISTRY["betavae"], "loss", poisoned)
+    with pytest.raises(TrainingError, match=r"betavae/3/seed0.*step 7.*checkpoint \(step 5\) is kept"):
+        train_cell(tiny_data.packed, Cell("betavae", 3, 0), s, tmp_path, device="cpu", progress=False)
+    assert torch.load(tmp_path / "resume.pt", weights_only=False)["step"] == 5
+    assert not (tmp_path / "model.pt").exists()
+
+
+def test_cuda_request_without_a_gpu_is_a_clear_error(tiny_data, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(TrainingError, match="no CUDA GPU"):
+        train_cell(tiny_data.packed, Cell("betavae", 1, 0), TrainSettings.from_config(settings()), tmp_path,
+                   device="cuda", progress=False)
