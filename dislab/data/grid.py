@@ -62,3 +62,19 @@ class FactorGrid:
         classes = self.all_classes() if classes is None else classes
         grids = self.values()
         return np.stack([grids[j][classes[:, j]] for j in range(6)], axis=1)
+
+
+def sample_factors(sizes, n: int, rng) -> np.ndarray:
+    """(n, K) factor classes drawn uniformly and independently, with replacement, one factor at a time."""
+    draw = rng.integers if isinstance(rng, np.random.Generator) else rng.randint
+    return np.stack([draw(0, size, size=n) for size in sizes], axis=1).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class FactorSpace:
+    """The ground-truth interface without images: enough for metrics on crafted representations."""
+
+    factor_sizes: tuple[int, ...]
+
+    def sample_factors(self, n: int, rng) -> np.ndarray:
+        return sample_factors(self.factor_sizes, n, rng)

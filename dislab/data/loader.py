@@ -13,7 +13,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from dislab.data.grid import FACTOR_NAMES, LATENT_FACTOR_COLUMNS, FactorGrid
+from dislab.data.grid import FACTOR_NAMES, LATENT_FACTOR_COLUMNS, FactorGrid, sample_factors
 from dislab.data.render import IMAGE_SIZE
 from dislab.errors import DatasetError
 
@@ -73,8 +73,7 @@ class DSprites:
     # -- ground-truth interface -------------------------------------------------------------------
     def sample_factors(self, n: int, rng: np.random.Generator | np.random.RandomState) -> np.ndarray:
         """(n, 5) factor classes drawn uniformly over the grid, with replacement, one factor at a time."""
-        draw = rng.integers if isinstance(rng, np.random.Generator) else rng.randint
-        return np.stack([draw(0, size, size=n) for size in self.factor_sizes], axis=1).astype(np.int64)
+        return sample_factors(self.factor_sizes, n, rng)
 
     def indices_from_factors(self, factors: np.ndarray) -> np.ndarray:
         factors = np.asarray(factors, dtype=np.int64)

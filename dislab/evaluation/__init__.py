@@ -1,0 +1,1 @@
+"""Evaluating one trained cell: the representation, every metric, the unsupervised scores, downstream."""
