@@ -28,6 +28,7 @@ except WorkflowError as err:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
 
 
 rule all:
@@ -35,4 +36,6 @@ rule all:
         rules.figure_dataset.output,
         cell_files("model.pt"),
         TRAINING_FIGURES,
+        TABLES.values(),
+        expand("results/figures/{name}.png", name=EVALUATION_FIGURES),
     default_target: True

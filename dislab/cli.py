@@ -97,6 +97,64 @@ def cmd_figure_objective_per_beta(args):
     figure_objective_per_beta(args.logs, args.out)
 
 
+def _threads(n: int) -> int:
+    import torch
+
+    if n:
+        torch.set_num_threads(n)
+    return max(n, 1)
+
+
+def cmd_evaluate(args):
+    from dislab.atomic import write_json
+    from dislab.data.loader import DSprites
+    from dislab.evaluation.evaluate import evaluate_model
+    from dislab.models.checkpoint import load_vae
+
+    n_jobs = _threads(args.threads)
+    results = evaluate_model(load_vae(args.model_file), DSprites.load(args.data), args.settings, n_jobs=n_jobs)
+    write_json(args.out, results)
+
+
+def cmd_downstream(args):
+    import numpy as np
+
+    from dislab.atomic import write_json
+    from dislab.data.loader import DSprites
+    from dislab.evaluation.downstream import downstream_task
+    from dislab.evaluation.representation import EncoderMeans
+    from dislab.models.checkpoint import load_vae
+
+    n_jobs = _threads(args.threads)
+    data = DSprites.load(args.data)
+    represent = EncoderMeans(load_vae(args.model_file), data, progress=True)
+    settings = args.settings
+    rng = np.random.default_rng([settings["random_seed"], 100])
+    results = downstream_task(data, represent, rng, settings["train_sizes"], settings["num_test"],
+                              settings["classifier"], settings["sample_efficiency"], n_jobs=n_jobs)
+    log.info("downstream: %s", {k: v for k, v in results.items() if "mean_test" in k or k == "sample_efficiency"})
+    write_json(args.out, results)
+
+
+def cmd_tables(args):
+    from dislab.evaluation.tables import write_all
+
+    out = {k: getattr(args, k) for k in ("metrics", "table5_3_csv", "table5_3_md", "table5_6_csv", "table5_6_md",
+                                         "fig5_13", "fig5_16", "fig5_19")}
+    table = write_all(args.metric_files, args.downstream_files or [], out)
+    log.info("collected %d cells", len(table))
+
+
+def cmd_figure_evaluation(args):
+    import pandas as pd
+
+    from dislab.figures.evaluation import EVALUATION_FIGURES
+
+    table = pd.read_csv(args.table)
+    corr = pd.read_csv(args.correlation, index_col=0) if args.correlation else None
+    EVALUATION_FIGURES[args.name](table, corr, args.out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dislab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -160,6 +218,33 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--logs", nargs="+", required=True)
         p.add_argument("--out", required=True)
         p.set_defaults(func=func)
+
+    for name, func, text in [
+        ("evaluate", cmd_evaluate, "every metric and the unsupervised scores of one trained cell"),
+        ("downstream", cmd_downstream, "the downstream GBT task of one trained cell"),
+    ]:
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--data", required=True)
+        p.add_argument("--model-file", required=True)
+        p.add_argument("--settings", type=_json, required=True)
+        p.add_argument("--threads", type=int, default=0)
+        p.add_argument("--out", required=True)
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("tables", help="metrics.csv, Tables 5.3 and 5.6, the Spearman tables")
+    p.add_argument("--metric-files", nargs="+", required=True)
+    p.add_argument("--downstream-files", nargs="*")
+    for key in ("metrics", "table5_3_csv", "table5_3_md", "table5_6_csv", "table5_6_md", "fig5_13", "fig5_16"):
+        p.add_argument(f"--{key.replace('_', '-')}", dest=key, required=True)
+    p.add_argument("--fig5-19", dest="fig5_19")
+    p.set_defaults(func=cmd_tables)
+
+    p = sub.add_parser("figure-evaluation", help="a figure drawn from metrics.csv (5.9 ... 5.19)")
+    p.add_argument("--name", required=True, help="e.g. fig5_13_metric_correlation")
+    p.add_argument("--table", required=True)
+    p.add_argument("--correlation")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_figure_evaluation)
     return parser
 
 

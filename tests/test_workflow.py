@@ -6,6 +6,12 @@ import pytest
 from conftest import REPO, run_snakemake
 
 
+def planned_jobs(stdout: str) -> dict:
+    """The 'Job stats' table of a dry run: rule -> count."""
+    rows = (line.split() for line in stdout.splitlines())
+    return {r[0]: r[1] for r in rows if len(r) == 2 and r[1].isdigit()}
+
+
 def test_lint_is_clean(tmp_path):
     proc = run_snakemake(tmp_path, "--lint", check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -56,10 +62,50 @@ def test_tiny_makes_the_training_figures(tiny_run, name):
     assert Image.open(png).size[0] > 600 and png.with_suffix(".pdf").stat().st_size > 5_000
 
 
+EVALUATION_FIGURES = ["fig5_09_reconstruction_vs_betavae_metric", "fig5_11_reconstruction_by_model",
+                      "fig5_13_metric_correlation", "fig5_14_metric_distribution",
+                      "fig5_15_factorvae_metric_vs_lambda", "fig5_16_metric_vs_unsupervised", "fig5_19_downstream"]
+
+
+@pytest.mark.parametrize("name", EVALUATION_FIGURES)
+def test_tiny_makes_the_evaluation_figures(tiny_run, name):
+    from PIL import Image
+
+    png = tiny_run / "results" / "figures" / f"{name}.png"
+    assert Image.open(png).size[0] > 500 and png.with_suffix(".pdf").stat().st_size > 5_000
+
+
+def test_tiny_makes_every_table(tiny_run):
+    import pandas as pd
+
+    tables = tiny_run / "results" / "tables"
+    metrics = pd.read_csv(tables / "metrics.csv")
+    assert len(metrics) == 7 and metrics[["beta_vae", "factor_vae", "mig", "elbo"]].notna().all().all()
+    assert metrics["downstream_100"].notna().all() and "sample_efficiency" in metrics
+    for name in ("table5_3", "table5_6"):
+        assert (tables / f"{name}.csv").exists() and (tables / f"{name}.md").read_text().startswith("|")
+    for name in ("fig5_13_metric_correlation", "fig5_16_metric_vs_unsupervised", "fig5_19_downstream_correlation"):
+        assert pd.read_csv(tables / f"{name}.csv", index_col=0).shape[1] == 3
+    result = json.loads((tiny_run / "results" / "metrics" / "factorvae" / "10" / "seed0.json").read_text())
+    assert {"beta_vae", "factor_vae", "mig", "dci", "sap", "modularity", "unsupervised", "elbo"} <= set(result)
+
+
+def test_changing_a_metric_setting_reruns_evaluation_never_training(tiny_run, tmp_path):
+    import yaml
+
+    cfg = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
+    cfg["metrics"]["mig"]["num_bins"] = 12
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(yaml.safe_dump(cfg))
+    proc = run_snakemake(tiny_run, "-n", "--cores", "1", "--configfile", str(changed))
+    jobs = planned_jobs(proc.stdout)
+    assert "train" not in jobs and "downstream" not in jobs
+    assert jobs["evaluate"] == "7" and jobs["tables"] == "1"
+
+
 def test_thesis_config_plans_170_training_jobs(tmp_path):
     proc = run_snakemake(tmp_path, "-n", "--cores", "1", configfile="config/thesis.yaml")
-    counts = dict(line.split()[:2] for line in proc.stdout.splitlines() if line.startswith("train "))
-    assert counts["train"] == "170"
+    assert planned_jobs(proc.stdout)["train"] == "170"
 
 
 def test_second_run_has_nothing_to_do(tiny_run):

@@ -25,7 +25,7 @@ def _fit_one(classifier: str, x_train, y_train, x_test, y_test, seed: int):
 
 
 def downstream_task(ground_truth, represent, rng, train_sizes, num_test: int, classifier: str,
-                    n_jobs: int = 1) -> dict:
+                    sample_efficiency=None, n_jobs: int = 1) -> dict:
     """Per train size, in order: a train sample of that size, then a fresh test sample of ``num_test``."""
     results = {}
     for size in train_sizes:
@@ -42,9 +42,9 @@ def downstream_task(ground_truth, represent, rng, train_sizes, num_test: int, cl
         results[f"{size}:min_test_accuracy"] = float(np.min(test))
         for j, acc in enumerate(test):
             results[f"{size}:test_accuracy_factor_{j}"] = acc
-    sizes = sorted(train_sizes)
-    if len(sizes) >= 2:
-        # thesis/Locatello et al.: accuracy(100) / accuracy(10,000); in general the second-smallest over the largest
-        results["sample_efficiency"] = results[f"{sizes[1]}:mean_test_accuracy"] / results[f"{sizes[-1]}:mean_test_accuracy"]
-        results["sample_efficiency_sizes"] = [sizes[1], sizes[-1]]
+    if sample_efficiency:  # the thesis (after Locatello et al.): accuracy(100) / accuracy(10,000)
+        small, large = sample_efficiency
+        results["sample_efficiency"] = (results[f"{small}:mean_test_accuracy"]
+                                        / results[f"{large}:mean_test_accuracy"])
+        results["sample_efficiency_sizes"] = [small, large]
     return results

@@ -37,6 +37,16 @@ CELLS = [
 ]
 
 
+RESOURCES = config["resources"]
+TRAIN_GPUS = 0 if config["training"]["device"] == "cpu" else RESOURCES["train"].get("gpus", 1)
+
+if not set(config["downstream"]["sample_efficiency"]) <= set(config["downstream"]["train_sizes"]):
+    raise WorkflowError(
+        f"downstream.sample_efficiency {config['downstream']['sample_efficiency']} must name two of "
+        f"downstream.train_sizes {config['downstream']['train_sizes']}"
+    )
+
+
 def dataset_file():
     source = config["dataset"]["source"]
     if source == "path":
@@ -63,7 +73,7 @@ def cell_files(name, cells=CELLS):
 
 def train_settings(model):
     options = {k: v for k, v in config["models"][model].items() if k != "strengths"}
-    training = {k: v for k, v in config["training"].items() if k not in ("runtime_minutes", "device")}
+    training = {k: v for k, v in config["training"].items() if k != "device"}
     return json.dumps({"model": config["model"], "training": training, "options": options}, sort_keys=True)
 
 

@@ -6,6 +6,10 @@ rule download_dsprites:
         DATASET_FILES["download"],
     params:
         dataset=as_json(config["dataset"]),
+    threads: RESOURCES["light"]["threads"]
+    resources:
+        mem_mb=RESOURCES["light"]["mem_mb"],
+        runtime=RESOURCES["light"]["runtime_minutes"],
     log:
         "logs/data/download_dsprites.log",
     conda:
@@ -19,7 +23,10 @@ rule render_dsprites:
         DATASET_FILES["synthetic"],
     params:
         grid=as_json(config["dataset"]["synthetic_grid"]),
-    threads: 2
+    threads: RESOURCES["evaluate"]["threads"]
+    resources:
+        mem_mb=RESOURCES["evaluate"]["mem_mb"],
+        runtime=RESOURCES["evaluate"]["runtime_minutes"],
     log:
         "logs/data/render_dsprites.log",
     conda:
@@ -35,6 +42,10 @@ rule check_dataset:
         "results/data/dataset.json",
     params:
         dataset=as_json(config["dataset"]),
+    threads: RESOURCES["light"]["threads"]
+    resources:
+        mem_mb=RESOURCES["light"]["mem_mb"],
+        runtime=RESOURCES["light"]["runtime_minutes"],
     log:
         "logs/data/check_dataset.log",
     conda:
@@ -52,6 +63,10 @@ rule figure_dataset:
         pdf="results/figures/fig5_01_dataset.pdf",
     params:
         seed=config["figures"]["random_seed"],
+    threads: RESOURCES["light"]["threads"]
+    resources:
+        mem_mb=RESOURCES["light"]["mem_mb"],
+        runtime=RESOURCES["light"]["runtime_minutes"],
     log:
         "logs/figures/fig5_01_dataset.log",
     conda:

@@ -13,11 +13,11 @@ rule train:
         settings=lambda wildcards: train_settings(wildcards.model),
         device=config["training"]["device"],
         outdir=MODEL_DIR,
-    threads: 4
+    threads: RESOURCES["train"]["threads"]
     resources:
-        gpu=0 if config["training"]["device"] == "cpu" else 1,
-        runtime=config["training"]["runtime_minutes"],
-        mem_mb=8000,
+        mem_mb=RESOURCES["train"]["mem_mb"],
+        runtime=RESOURCES["train"]["runtime_minutes"],
+        gpu=TRAIN_GPUS,
     log:
         "logs/train/{model}/{strength}/seed{seed}.log",
     conda:
@@ -49,6 +49,10 @@ rule figure_prior_samples:
     params:
         seed=config["figures"]["random_seed"],
         n=config["figures"]["num_prior_samples"],
+    threads: RESOURCES["light"]["threads"]
+    resources:
+        mem_mb=RESOURCES["light"]["mem_mb"],
+        runtime=RESOURCES["light"]["runtime_minutes"],
     log:
         "logs/figures/fig5_02_prior_samples.log",
     conda:
@@ -69,6 +73,10 @@ rule figure_reconstructions:
     params:
         seed=config["figures"]["random_seed"],
         n=config["figures"]["num_reconstructions"],
+    threads: RESOURCES["light"]["threads"]
+    resources:
+        mem_mb=RESOURCES["light"]["mem_mb"],
+        runtime=RESOURCES["light"]["runtime_minutes"],
     log:
         "logs/figures/fig5_03_reconstructions.log",
     conda:
@@ -84,6 +92,10 @@ rule figure_reconstruction_per_epoch:
     output:
         png="results/figures/fig5_04_reconstruction_per_epoch.png",
         pdf="results/figures/fig5_04_reconstruction_per_epoch.pdf",
+    threads: RESOURCES["light"]["threads"]
+    resources:
+        mem_mb=RESOURCES["light"]["mem_mb"],
+        runtime=RESOURCES["light"]["runtime_minutes"],
     log:
         "logs/figures/fig5_04_reconstruction_per_epoch.log",
     conda:
@@ -98,6 +110,10 @@ rule figure_objective_per_beta:
     output:
         png="results/figures/fig5_07_objective_per_beta.png",
         pdf="results/figures/fig5_07_objective_per_beta.pdf",
+    threads: RESOURCES["light"]["threads"]
+    resources:
+        mem_mb=RESOURCES["light"]["mem_mb"],
+        runtime=RESOURCES["light"]["runtime_minutes"],
     log:
         "logs/figures/fig5_07_objective_per_beta.log",
     conda:

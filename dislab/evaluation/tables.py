@@ -1,0 +1,96 @@
+"""Fan-in: metrics.csv (one row per cell), Tables 5.3 and 5.6, and the Spearman tables behind Figures 5.13, 5.16, 5.19b."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dislab.atomic import write_text
+from dislab.evaluation.evaluate import headline
+from dislab.training.trainer import strength_tag
+
+THESIS_METRICS = ["beta_vae", "factor_vae", "mig"]
+METRIC_LABELS = {"beta_vae": "β-VAE metric", "factor_vae": "FactorVAE metric", "mig": "MIG"}
+UNSUPERVISED = ["elbo", "reconstruction", "kl"]
+KEYS = ["model", "strength", "seed"]
+
+
+def _cell_of(path: Path) -> dict:
+    """``.../{model}/{strength}/seed{seed}.json`` -> its cell."""
+    return {"model": path.parent.parent.name, "strength": float(path.parent.name),
+            "seed": int(path.stem.removeprefix("seed"))}
+
+
+def collect(metric_paths, downstream_paths=()) -> pd.DataFrame:
+    rows = []
+    for path in map(Path, metric_paths):
+        rows.append({**_cell_of(path), **headline(json.loads(path.read_text()))})
+    table = pd.DataFrame(rows)
+    extra = []
+    for path in map(Path, downstream_paths):
+        result = json.loads(path.read_text())
+        row = {k.replace(":mean_test_accuracy", ""): v for k, v in result.items() if k.endswith(":mean_test_accuracy")}
+        extra.append({**_cell_of(path), **{f"downstream_{k}": v for k, v in row.items()},
+                      "sample_efficiency": result.get("sample_efficiency", np.nan)})
+    if extra:
+        table = table.merge(pd.DataFrame(extra), on=KEYS, how="left")
+    return table.sort_values(KEYS).reset_index(drop=True)
+
+
+def downstream_columns(table: pd.DataFrame) -> list[str]:
+    cols = [c for c in table.columns if c.startswith("downstream_")]
+    return sorted(cols, key=lambda c: int(c.removeprefix("downstream_"))) + (
+        ["sample_efficiency"] if "sample_efficiency" in table else [])
+
+
+def _mean_std(values: pd.Series) -> str:
+    return f"{values.mean():.3f} ± {values.std(ddof=1):.3f}" if len(values) > 1 else f"{values.mean():.3f}"
+
+
+def table_5_3(table: pd.DataFrame) -> pd.DataFrame:
+    """β-VAE: mean ± std over seeds of the three metrics for each β."""
+    rows = []
+    for beta, group in table[table["model"] == "betavae"].groupby("strength"):
+        rows.append({"β": strength_tag(beta), "seeds": len(group),
+                     **{METRIC_LABELS[m]: _mean_std(group[m]) for m in THESIS_METRICS}})
+    return pd.DataFrame(rows, columns=["β", "seeds", *METRIC_LABELS.values()])
+
+
+def table_5_6(table: pd.DataFrame) -> pd.DataFrame:
+    """For each model and metric: the best strength's mean ± std over seeds, the strength in parentheses."""
+    rows = []
+    for model, group in table.groupby("model", sort=False):
+        row = {"model": model}
+        for metric in THESIS_METRICS:
+            means = group.groupby("strength")[metric].mean()
+            best = means.idxmax()
+            row[METRIC_LABELS[metric]] = f"{_mean_std(group[group['strength'] == best][metric])} ({strength_tag(best)})"
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["model", *METRIC_LABELS.values()])
+
+
+def spearman(table: pd.DataFrame, rows: list[str], cols: list[str]) -> pd.DataFrame:
+    """Spearman rank correlation of each ``rows`` column with each ``cols`` column, over all cells that have both."""
+    full = table[rows + [c for c in cols if c not in rows]].corr(method="spearman")
+    return full.loc[rows, cols]
+
+
+def write_table(frame: pd.DataFrame, csv_path, md_path=None, index=False) -> None:
+    write_text(csv_path, frame.to_csv(index=index))
+    if md_path:
+        write_text(md_path, frame.to_markdown(index=index, disable_numparse=True) + "\n")
+
+
+def write_all(metric_paths, downstream_paths, out: dict) -> pd.DataFrame:
+    table = collect(metric_paths, downstream_paths)
+    write_table(table, out["metrics"])
+    write_table(table_5_3(table), out["table5_3_csv"], out["table5_3_md"])
+    write_table(table_5_6(table), out["table5_6_csv"], out["table5_6_md"])
+    write_table(spearman(table, THESIS_METRICS, THESIS_METRICS), out["fig5_13"], index=True)
+    write_table(spearman(table, THESIS_METRICS, UNSUPERVISED), out["fig5_16"], index=True)
+    if out.get("fig5_19"):
+        write_table(spearman(table, downstream_columns(table), THESIS_METRICS), out["fig5_19"], index=True)
+    return table

@@ -1,0 +1,130 @@
+# Fan in from the trained cells: metrics and downstream per cell, then tables, Spearman tables and figures.
+
+DOWNSTREAM_MODELS = (
+    list(config["models"]) if config["downstream"]["models"] == "all" else config["downstream"]["models"]
+)
+DOWNSTREAM_CELLS = [c for c in CELLS if c["model"] in DOWNSTREAM_MODELS]
+METRIC_FILES = expand("results/metrics/{model}/{strength}/seed{seed}.json", zip, **{
+    k: [c[k] for c in CELLS] for k in ("model", "strength", "seed")
+})
+DOWNSTREAM_FILES = [f"results/downstream/{c['model']}/{c['strength']}/seed{c['seed']}.json" for c in DOWNSTREAM_CELLS]
+TABLES = {
+    "metrics": "results/tables/metrics.csv",
+    "table5_3_csv": "results/tables/table5_3.csv",
+    "table5_3_md": "results/tables/table5_3.md",
+    "table5_6_csv": "results/tables/table5_6.csv",
+    "table5_6_md": "results/tables/table5_6.md",
+    "fig5_13": "results/tables/fig5_13_metric_correlation.csv",
+    "fig5_16": "results/tables/fig5_16_metric_vs_unsupervised.csv",
+}
+if DOWNSTREAM_CELLS:
+    TABLES["fig5_19"] = "results/tables/fig5_19_downstream_correlation.csv"
+
+# figure name -> the Spearman table it draws (None: it draws metrics.csv alone)
+EVALUATION_FIGURES = {
+    "fig5_11_reconstruction_by_model": None,
+    "fig5_13_metric_correlation": TABLES["fig5_13"],
+    "fig5_14_metric_distribution": None,
+    "fig5_16_metric_vs_unsupervised": TABLES["fig5_16"],
+}
+if "betavae" in config["models"]:
+    EVALUATION_FIGURES["fig5_09_reconstruction_vs_betavae_metric"] = None
+if "factorvae" in config["models"]:
+    EVALUATION_FIGURES["fig5_15_factorvae_metric_vs_lambda"] = None
+if DOWNSTREAM_CELLS:
+    EVALUATION_FIGURES["fig5_19_downstream"] = TABLES["fig5_19"]
+
+
+rule evaluate:
+    input:
+        data=dataset_file(),
+        checked="results/data/dataset.json",
+        model="results/models/{model}/{strength}/seed{seed}/model.pt",
+    output:
+        "results/metrics/{model}/{strength}/seed{seed}.json",
+    params:
+        settings=as_json(config["metrics"]),
+    group:
+        "evaluate_{model}_{strength}"
+    threads: RESOURCES["evaluate"]["threads"]
+    resources:
+        mem_mb=RESOURCES["evaluate"]["mem_mb"],
+        runtime=RESOURCES["evaluate"]["runtime_minutes"],
+    log:
+        "logs/evaluate/{model}/{strength}/seed{seed}.log",
+    conda:
+        "../../envs/evaluate.yaml"
+    shell:
+        "python -m dislab evaluate --data {input.data:q} --model-file {input.model:q} --settings {params.settings:q}"
+        " --threads {threads} --out {output:q} > {log:q} 2>&1"
+
+
+rule downstream:
+    input:
+        data=dataset_file(),
+        checked="results/data/dataset.json",
+        model="results/models/{model}/{strength}/seed{seed}/model.pt",
+    output:
+        "results/downstream/{model}/{strength}/seed{seed}.json",
+    params:
+        settings=as_json({**config["downstream"], "random_seed": config["metrics"]["random_seed"]}),
+    group:
+        "evaluate_{model}_{strength}"
+    threads: RESOURCES["evaluate"]["threads"]
+    resources:
+        mem_mb=RESOURCES["evaluate"]["mem_mb"],
+        runtime=RESOURCES["evaluate"]["runtime_minutes"],
+    log:
+        "logs/downstream/{model}/{strength}/seed{seed}.log",
+    conda:
+        "../../envs/evaluate.yaml"
+    shell:
+        "python -m dislab downstream --data {input.data:q} --model-file {input.model:q}"
+        " --settings {params.settings:q} --threads {threads} --out {output:q} > {log:q} 2>&1"
+
+
+rule tables:
+    input:
+        metrics=METRIC_FILES,
+        downstream=DOWNSTREAM_FILES,
+    output:
+        **TABLES,
+    params:
+        outputs=lambda wildcards, output: " ".join(
+            f"--{key.replace('_', '-')} {path}" for key, path in output.items()
+        ),
+    threads: RESOURCES["light"]["threads"]
+    resources:
+        mem_mb=RESOURCES["light"]["mem_mb"],
+        runtime=RESOURCES["light"]["runtime_minutes"],
+    log:
+        "logs/tables.log",
+    conda:
+        "../../envs/evaluate.yaml"
+    shell:
+        "python -m dislab tables --metric-files {input.metrics:q} --downstream-files {input.downstream:q}"
+        " {params.outputs} > {log:q} 2>&1"
+
+
+rule figure_evaluation:
+    input:
+        table=TABLES["metrics"],
+        correlation=lambda wildcards: EVALUATION_FIGURES[wildcards.name] or [],
+    output:
+        png="results/figures/{name}.png",
+        pdf="results/figures/{name}.pdf",
+    params:
+        correlation=lambda wildcards, input: f"--correlation {input.correlation}" if input.correlation else "",
+    wildcard_constraints:
+        name="|".join(EVALUATION_FIGURES),
+    threads: RESOURCES["light"]["threads"]
+    resources:
+        mem_mb=RESOURCES["light"]["mem_mb"],
+        runtime=RESOURCES["light"]["runtime_minutes"],
+    log:
+        "logs/figures/{name}.log",
+    conda:
+        "../../envs/plots.yaml"
+    shell:
+        "python -m dislab figure-evaluation --name {wildcards.name} --table {input.table:q} {params.correlation}"
+        " --out {output.png:q} > {log:q} 2>&1"
