@@ -15,6 +15,9 @@ from dislab.config import config_problems
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 try:
     validate(config, "workflow/schemas/config.schema.yaml")
 except WorkflowError as err:
@@ -29,6 +32,8 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/qualitative.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -38,4 +43,6 @@ rule all:
         TRAINING_FIGURES,
         TABLES.values(),
         expand("results/figures/{name}.png", name=EVALUATION_FIGURES),
+        expand("results/figures/{name}.png", name=QUALITATIVE_FIGURES),
+        rules.results_index.output,
     default_target: True

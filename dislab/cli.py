@@ -155,6 +155,33 @@ def cmd_figure_evaluation(args):
     EVALUATION_FIGURES[args.name](table, corr, args.out)
 
 
+def cmd_figure_qualitative(args):
+    from dataclasses import asdict
+
+    from dislab.data.loader import DSprites
+    from dislab.figures import qualitative as q
+    from dislab.models.checkpoint import load_vae
+    from dislab.training.trainer import cell_from_path
+
+    data = DSprites.load(args.data)
+    entries = [(asdict(cell_from_path(path)), load_vae(path)) for path in args.models]
+    settings = args.settings
+    if args.kind in ("traversal-all", "traversal-active"):
+        q.figure_traversal(args.number, entries, data, settings, args.out, all_latents=args.kind == "traversal-all")
+    elif args.kind == "aggregate-posterior":
+        q.figure_aggregate_posterior(entries, data, settings, args.out)
+    else:
+        draw = {"encoder-kde": q.figure_encoder_kde, "corruption": q.figure_corruption,
+                "domain-shift": q.figure_domain_shift}[args.kind]
+        draw(*entries[0], data, settings, args.out)
+
+
+def cmd_results_index(args):
+    from dislab.results_index import write_index
+
+    write_index(args.entries, args.out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dislab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -245,6 +272,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--correlation")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_figure_evaluation)
+
+    p = sub.add_parser("figure-qualitative", help="traversals, KDEs, aggregate posteriors, domain-shift probes")
+    p.add_argument("--kind", required=True, choices=["traversal-all", "traversal-active", "encoder-kde",
+                                                     "aggregate-posterior", "corruption", "domain-shift"])
+    p.add_argument("--number", required=True, help="the thesis figure number, e.g. 5.5")
+    p.add_argument("--data", required=True)
+    p.add_argument("--models", nargs="+", required=True)
+    p.add_argument("--settings", type=_json, required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_figure_qualitative)
+
+    p = sub.add_parser("results-index", help="results/README.md: one line per table and figure")
+    p.add_argument("--entries", type=_json, required=True, help="JSON: result path -> caption file")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_results_index)
     return parser
 
 

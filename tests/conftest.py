@@ -47,3 +47,11 @@ def run_snakemake(workdir, *args, configfile="config/tiny.yaml", check=True, tim
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
     return proc
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """config/tiny.yaml run end to end on this machine, once per test session."""
+    workdir = tmp_path_factory.mktemp("tiny_run")
+    run_snakemake(workdir, "--cores", "2")
+    return workdir

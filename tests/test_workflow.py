@@ -17,13 +17,6 @@ def test_lint_is_clean(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("tiny_run")
-    run_snakemake(workdir, "--cores", "2")
-    return workdir
-
-
 def test_tiny_end_to_end_makes_figure_5_1(tiny_run):
     from PIL import Image
 
@@ -101,6 +94,38 @@ def test_changing_a_metric_setting_reruns_evaluation_never_training(tiny_run, tm
     jobs = planned_jobs(proc.stdout)
     assert "train" not in jobs and "downstream" not in jobs
     assert jobs["evaluate"] == "7" and jobs["tables"] == "1"
+
+
+QUALITATIVE_FIGURES = ["fig5_05_traversal", "fig5_06_encoder_kde", "fig5_08_traversal", "fig5_10_traversals",
+                       "fig5_12_aggregate_posterior", "fig5_17_corrupted_inputs", "fig5_18_domain_shift"]
+
+
+@pytest.mark.parametrize("name", QUALITATIVE_FIGURES)
+def test_tiny_makes_the_qualitative_figures(tiny_run, name):
+    from PIL import Image
+
+    png = tiny_run / "results" / "figures" / f"{name}.png"
+    width, height = Image.open(png).size
+    assert width > 800 and height > 300 and png.with_suffix(".pdf").stat().st_size > 5_000
+    assert Image.open(png).convert("L").getextrema()[0] < 100  # something dark is drawn, not a blank page
+
+
+def test_results_index_lists_every_output_file(tiny_run):
+    index = (tiny_run / "results" / "README.md").read_text()
+    for folder in ("figures", "tables"):
+        for path in (tiny_run / "results" / folder).iterdir():
+            assert f"({folder}/{path.name})" in index, f"{folder}/{path.name} is not in results/README.md"
+    assert "Thesis Figure 5.13" in index and "Thesis Table 5.3" in index
+
+
+def test_report_builds_offline_and_links_every_figure(tiny_run):
+    run_snakemake(tiny_run, "--report", "results/report.html")
+    html = (tiny_run / "results" / "report.html").read_text(errors="replace")
+    assert len(html) > 100_000
+    for png in (tiny_run / "results" / "figures").glob("*.png"):
+        assert png.name in html, f"{png.name} is missing from the report"
+    assert "Thesis Table 5.3" in html
+    assert "dataset.source" in html or "synthetic" in html  # captions name the config that made each result
 
 
 def test_thesis_config_plans_170_training_jobs(tmp_path):

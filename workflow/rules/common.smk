@@ -1,6 +1,7 @@
 # Helpers shared by the rules: paths derived from the config, and the JSON settings each entry point reads.
 import json
 import os
+from pathlib import Path
 
 from dislab.models.objectives import REGISTRY
 from dislab.training.trainer import strength_tag

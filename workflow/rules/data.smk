@@ -59,7 +59,11 @@ rule figure_dataset:
         data=dataset_file(),
         checked=rules.check_dataset.output,
     output:
-        png="results/figures/fig5_01_dataset.png",
+        png=report(
+            "results/figures/fig5_01_dataset.png",
+            caption="../report/fig5_01_dataset.rst",
+            category="Figures",
+        ),
         pdf="results/figures/fig5_01_dataset.pdf",
     params:
         seed=config["figures"]["random_seed"],
@@ -67,6 +71,8 @@ rule figure_dataset:
     resources:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
+    group:
+        "figures"
     log:
         "logs/figures/fig5_01_dataset.log",
     conda:

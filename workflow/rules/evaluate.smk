@@ -45,7 +45,7 @@ rule evaluate:
     params:
         settings=as_json(config["metrics"]),
     group:
-        "evaluate_{model}_{strength}"
+        "evaluate"
     threads: RESOURCES["evaluate"]["threads"]
     resources:
         mem_mb=RESOURCES["evaluate"]["mem_mb"],
@@ -69,7 +69,7 @@ rule downstream:
     params:
         settings=as_json({**config["downstream"], "random_seed": config["metrics"]["random_seed"]}),
     group:
-        "evaluate_{model}_{strength}"
+        "evaluate"
     threads: RESOURCES["evaluate"]["threads"]
     resources:
         mem_mb=RESOURCES["evaluate"]["mem_mb"],
@@ -83,12 +83,27 @@ rule downstream:
         " --settings {params.settings:q} --threads {threads} --out {output:q} > {log:q} 2>&1"
 
 
+TABLE_CAPTIONS = {
+    "metrics": "metrics",
+    "table5_3_csv": "table5_3",
+    "table5_6_csv": "table5_6",
+    "fig5_13": "fig5_13_metric_correlation_table",
+    "fig5_16": "fig5_16_metric_vs_unsupervised_table",
+    "fig5_19": "fig5_19_downstream_correlation_table",
+}
+
+
 rule tables:
     input:
         metrics=METRIC_FILES,
         downstream=DOWNSTREAM_FILES,
     output:
-        **TABLES,
+        **{
+            key: report(path, caption=f"../report/{TABLE_CAPTIONS[key]}.rst", category="Tables")
+            if key in TABLE_CAPTIONS
+            else path
+            for key, path in TABLES.items()
+        },
     params:
         outputs=lambda wildcards, output: " ".join(
             f"--{key.replace('_', '-')} {path}" for key, path in output.items()
@@ -106,25 +121,30 @@ rule tables:
         " {params.outputs} > {log:q} 2>&1"
 
 
-rule figure_evaluation:
-    input:
-        table=TABLES["metrics"],
-        correlation=lambda wildcards: EVALUATION_FIGURES[wildcards.name] or [],
-    output:
-        png="results/figures/{name}.png",
-        pdf="results/figures/{name}.pdf",
-    params:
-        correlation=lambda wildcards, input: f"--correlation {input.correlation}" if input.correlation else "",
-    wildcard_constraints:
-        name="|".join(EVALUATION_FIGURES),
-    threads: RESOURCES["light"]["threads"]
-    resources:
-        mem_mb=RESOURCES["light"]["mem_mb"],
-        runtime=RESOURCES["light"]["runtime_minutes"],
-    log:
-        "logs/figures/{name}.log",
-    conda:
-        "../../envs/plots.yaml"
-    shell:
-        "python -m dislab figure-evaluation --name {wildcards.name} --table {input.table:q} {params.correlation}"
-        " --out {output.png:q} > {log:q} 2>&1"
+for figure, correlation in EVALUATION_FIGURES.items():
+
+    rule:
+        name:
+            f"figure_{figure}"
+        input:
+            table=TABLES["metrics"],
+            correlation=correlation or [],
+        output:
+            png=report(f"results/figures/{figure}.png", caption=f"../report/{figure}.rst", category="Figures"),
+            pdf=f"results/figures/{figure}.pdf",
+        params:
+            name=figure,
+            correlation=f"--correlation {correlation}" if correlation else "",
+        threads: RESOURCES["light"]["threads"]
+        resources:
+            mem_mb=RESOURCES["light"]["mem_mb"],
+            runtime=RESOURCES["light"]["runtime_minutes"],
+        group:
+            "figures"
+        log:
+            f"logs/figures/{figure}.log",
+        conda:
+            "../../envs/plots.yaml"
+        shell:
+            "python -m dislab figure-evaluation --name {params.name} --table {input.table:q} {params.correlation}"
+            " --out {output.png:q} > {log:q} 2>&1"

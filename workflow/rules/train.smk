@@ -44,7 +44,11 @@ rule figure_prior_samples:
     input:
         model=cell_files("model.pt", [VAE_CELL]),
     output:
-        png="results/figures/fig5_02_prior_samples.png",
+        png=report(
+            "results/figures/fig5_02_prior_samples.png",
+            caption="../report/fig5_02_prior_samples.rst",
+            category="Figures",
+        ),
         pdf="results/figures/fig5_02_prior_samples.pdf",
     params:
         seed=config["figures"]["random_seed"],
@@ -53,6 +57,8 @@ rule figure_prior_samples:
     resources:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
+    group:
+        "figures"
     log:
         "logs/figures/fig5_02_prior_samples.log",
     conda:
@@ -68,7 +74,11 @@ rule figure_reconstructions:
         checked="results/data/dataset.json",
         model=cell_files("model.pt", [VAE_CELL]),
     output:
-        png="results/figures/fig5_03_reconstructions.png",
+        png=report(
+            "results/figures/fig5_03_reconstructions.png",
+            caption="../report/fig5_03_reconstructions.rst",
+            category="Figures",
+        ),
         pdf="results/figures/fig5_03_reconstructions.pdf",
     params:
         seed=config["figures"]["random_seed"],
@@ -77,6 +87,8 @@ rule figure_reconstructions:
     resources:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
+    group:
+        "figures"
     log:
         "logs/figures/fig5_03_reconstructions.log",
     conda:
@@ -90,12 +102,18 @@ rule figure_reconstruction_per_epoch:
     input:
         logs=cell_files("train_log.csv", VAE_SEEDS),
     output:
-        png="results/figures/fig5_04_reconstruction_per_epoch.png",
+        png=report(
+            "results/figures/fig5_04_reconstruction_per_epoch.png",
+            caption="../report/fig5_04_reconstruction_per_epoch.rst",
+            category="Figures",
+        ),
         pdf="results/figures/fig5_04_reconstruction_per_epoch.pdf",
     threads: RESOURCES["light"]["threads"]
     resources:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
+    group:
+        "figures"
     log:
         "logs/figures/fig5_04_reconstruction_per_epoch.log",
     conda:
@@ -108,12 +126,18 @@ rule figure_objective_per_beta:
     input:
         logs=cell_files("train_log.csv", BETAVAE_CELLS),
     output:
-        png="results/figures/fig5_07_objective_per_beta.png",
+        png=report(
+            "results/figures/fig5_07_objective_per_beta.png",
+            caption="../report/fig5_07_objective_per_beta.rst",
+            category="Figures",
+        ),
         pdf="results/figures/fig5_07_objective_per_beta.pdf",
     threads: RESOURCES["light"]["threads"]
     resources:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
+    group:
+        "figures"
     log:
         "logs/figures/fig5_07_objective_per_beta.log",
     conda:

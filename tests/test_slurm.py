@@ -1,0 +1,132 @@
+"""The workflow through the Slurm profile against a real single-node Slurm started here (tests/slurm/).
+
+Needs root and Debian's slurm, munge and MariaDB packages (tests/slurm/local-slurm.sh installs them). When
+the cluster cannot start, these tests fail saying why; they are never skipped.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pandas as pd
+import pytest
+import torch
+import yaml
+from conftest import REPO
+
+SLURM = REPO / "tests" / "slurm"
+PROFILE = SLURM / "profile"
+
+pytestmark = pytest.mark.slurm
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    script = SLURM / "local-slurm.sh"
+    if os.geteuid() != 0:
+        pytest.fail("the Slurm tests start munge, MariaDB and Slurm daemons and need root")
+    start = time.time()
+    proc = subprocess.run([str(script), "start"], capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0:
+        pytest.fail(f"could not start the local Slurm cluster:\n{proc.stdout}\n{proc.stderr}")
+    print(f"local Slurm up in {time.time() - start:.0f} s")
+    yield
+    subprocess.run([str(script), "stop"], capture_output=True, text=True, timeout=300)
+
+
+def snakemake_slurm(workdir, configfile, *targets, timeout=900, wait=True):
+    """Snakemake with the Slurm test profile; SIGINT on timeout so that it cancels its jobs."""
+    cmd = ["timeout", "-s", "INT", "-k", "30", str(timeout), shutil.which("snakemake"), "-s", str(REPO / "Snakefile"),
+           "-d", str(workdir), "--configfile", str(configfile), "--profile", str(PROFILE), *targets]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    if not wait:
+        return proc
+    out, _ = proc.communicate()
+    return proc.returncode, out
+
+
+def sacct(since: str):
+    fields = "JobID,JobName%60,State,Comment%200,AllocTRES%120"
+    out = subprocess.run(["sacct", "-X", "-P", "-n", f"--starttime={since}", f"--format={fields}"],
+                         capture_output=True, text=True, check=True).stdout
+    rows = [line.split("|") for line in out.splitlines() if line]
+    return pd.DataFrame(rows, columns=fields.replace("%60", "").replace("%200", "").replace("%120", "").split(","))
+
+
+def sacct_state(job_id: str) -> str:
+    return subprocess.run(["sacct", "-X", "-n", "-P", "-j", job_id, "--format=State"],
+                          capture_output=True, text=True).stdout
+
+
+def _now():
+    return time.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def test_tiny_through_slurm_matches_a_local_run(cluster, tmp_path, tiny_run):
+    since = _now()
+    time.sleep(1)
+    code, out = snakemake_slurm(tmp_path, REPO / "config" / "tiny.yaml")
+    assert code == 0, out[-6000:]
+
+    jobs = sacct(since)
+    assert len(jobs) > 0 and (jobs["State"] == "COMPLETED").all(), jobs.to_string()
+    comments = " ".join(jobs["Comment"])
+    # every kind of job went through sbatch: the plugin tags each submission with its rule (or group)
+    for rule in ("render_dsprites", "check_dataset", "train", "tables", "results_index"):
+        assert f"rule_{rule}" in comments, f"no Slurm job for rule {rule}: {comments}"
+    assert "group_evaluate" in comments.replace("-", "_") or "evaluate" in comments
+    trains = jobs[jobs["Comment"].str.contains("rule_train")]
+    assert len(trains) == 7 and trains["AllocTRES"].str.contains("gres/gpu=1").all(), trains.to_string()
+
+    # the same numbers as the local run: training and evaluation are deterministic on the CPU
+    local = pd.read_csv(tiny_run / "results" / "tables" / "metrics.csv")
+    remote = pd.read_csv(tmp_path / "results" / "tables" / "metrics.csv")
+    pd.testing.assert_frame_equal(local, remote, rtol=1e-6)
+    cell = "results/models/factorvae/10/seed0/model.pt"
+    a, b = (torch.load(root / cell, weights_only=False)["model"] for root in (tiny_run, tmp_path))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert sorted(p.name for p in (tmp_path / "results" / "figures").iterdir()) == \
+        sorted(p.name for p in (tiny_run / "results" / "figures").iterdir())
+
+
+def test_a_cancelled_training_job_resumes_from_its_checkpoint(cluster, tmp_path):
+    cfg = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
+    cfg["training"].update(steps=3000, checkpoint_every=100, log_every=100)
+    config = tmp_path / "long.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    target = "results/models/betavae/1/seed0/model.pt"
+    cell = tmp_path / "wd" / "results" / "models" / "betavae" / "1" / "seed0"
+
+    proc = snakemake_slurm(tmp_path / "wd", config, target, wait=False)
+    deadline = time.time() + 300
+    while not (cell / "resume.pt").exists():
+        assert proc.poll() is None, proc.stdout.read()[-4000:]
+        assert time.time() < deadline, "no checkpoint appeared"
+        time.sleep(0.5)
+    squeue = subprocess.run(["squeue", "-h", "-o", "%i|%k"], capture_output=True, text=True).stdout
+    job_ids = [line.split("|")[0] for line in squeue.splitlines() if "rule_train" in line]
+    assert len(job_ids) == 1, squeue
+    subprocess.run(["scancel", job_ids[0]], check=True)
+    deadline = time.time() + 60
+    while "CANCELLED" not in sacct_state(job_ids[0]):
+        assert time.time() < deadline, sacct_state(job_ids[0])
+        time.sleep(1)
+    # The slurm plugin (2.8.0) does not recognise sacct's "CANCELLED by <uid>" and would wait for the job
+    # forever; a person stops Snakemake with Ctrl-C, as here, and reruns it.
+    os.killpg(proc.pid, signal.SIGINT)
+    proc.communicate(timeout=120)
+    assert not (cell / "model.pt").exists()
+    step = torch.load(cell / "resume.pt", weights_only=False)["step"]
+    assert 0 < step < 3000
+
+    code, out = snakemake_slurm(tmp_path / "wd", config, target)
+    assert code == 0, out[-6000:]
+    log = (tmp_path / "wd" / "logs" / "train" / "betavae" / "1" / "seed0.log").read_text()
+    resumed = [int(line.rsplit("from step ", 1)[1].split()[0]) for line in log.splitlines() if "resumed" in line]
+    assert resumed == [step], log[-3000:]
+    trained = pd.read_csv(cell / "train_log.csv")
+    assert trained["step"].iloc[-1] == 3000 and trained["step"].is_monotonic_increasing
+    assert (cell / "summary.json").exists() and not (cell / "resume.pt").exists()

@@ -1,0 +1,31 @@
+# results/README.md: an index of every table and figure, with the first line of its report caption.
+
+INDEXED = {
+    "results/figures/fig5_01_dataset.png": "fig5_01_dataset",
+    **{path: Path(path).stem for path in TRAINING_FIGURES},
+    **{f"results/figures/{name}.png": name for name in EVALUATION_FIGURES},
+    **{f"results/figures/{name}.png": name for name in QUALITATIVE_FIGURES},
+    **{TABLES[key]: caption for key, caption in TABLE_CAPTIONS.items() if key in TABLES},
+}
+
+
+rule results_index:
+    input:
+        list(INDEXED),
+        TABLES.values(),
+    output:
+        "results/README.md",
+    params:
+        entries=as_json(
+            {path: workflow.source_path(f"../report/{caption}.rst") for path, caption in INDEXED.items()}
+        ),
+    threads: RESOURCES["light"]["threads"]
+    resources:
+        mem_mb=RESOURCES["light"]["mem_mb"],
+        runtime=RESOURCES["light"]["runtime_minutes"],
+    log:
+        "logs/results_index.log",
+    conda:
+        "../../envs/plots.yaml"
+    shell:
+        "python -m dislab results-index --entries {params.entries:q} --out {output:q} > {log:q} 2>&1"
