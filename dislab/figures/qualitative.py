@@ -106,9 +106,10 @@ def _draw_traversal(fig_or_subfig, rows: np.ndarray, dims, kl, values, title: st
             ax.imshow(rows[r, c - extra], cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
             if r == n_rows - 1:
                 ax.set_xlabel(f"{values[c - extra]:+.1f}", fontsize=7)
-        if len(dims):
-            axes[r, extra].set_ylabel(f"z{dims[r]}\nKL {kl[dims[r]]:.2f}", rotation=0, ha="right", va="center",
-                                      fontsize=7)
+        if len(dims):  # the latent's name on the right, clear of the input column
+            label_ax = axes[r, -1]
+            label_ax.yaxis.set_label_position("right")
+            label_ax.set_ylabel(f"z{dims[r]}\nKL {kl[dims[r]]:.2f}", rotation=0, ha="left", va="center", fontsize=7)
     if len(dims) == 0:
         axes[0, extra].text(0, 0.5, "no active latent (every KL below the threshold)", fontsize=8)
     fig_or_subfig.suptitle(title, fontsize=9)
@@ -137,7 +138,7 @@ def figure_traversal(number: str, entries, data, settings: dict, out_png, all_la
         letter = f"({chr(97 + k)}) " if len(panels) > 1 else ""
         _draw_traversal(subfig, rows, dims, kl, spec.values, f"{letter}{_cell_title(cell)} — {which}",
                         input_image=image)
-    fig.suptitle(f"Figure {number} — latent traversals over [{spec.values[0]:g}, {spec.values[-1]:g}]", y=1.0)
+    fig.suptitle(f"Figure {number} — latent traversals over [{spec.values[0]:g}, {spec.values[-1]:g}]", y=1.04)
     save_figure(fig, out_png)
 
 
@@ -203,7 +204,7 @@ def _probe_figure(number: str, cell, model, data, settings, inputs, out_png, cap
         _draw_traversal(subfig, traverse(model, image, dims, spec.values), dims, kl, spec.values,
                         f"({chr(97 + k)}) {label}", input_image=image)
     fig.suptitle(f"Figure {number} — {caption}, {_cell_title(cell)}; active latents (KL > {spec.threshold:g}): "
-                 f"{', '.join(f'z{d}' for d in dims) or 'none'}", y=1.0)
+                 f"{', '.join(f'z{d}' for d in dims) or 'none'}", y=1.04)
     save_figure(fig, out_png)
 
 
