@@ -1,5 +1,4 @@
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +7,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")  # the venv's, whether or not it is activated
 sys.path.insert(0, str(Path(__file__).parent))
 
 TINY_GRID = (1, 3, 2, 4, 8, 8)
@@ -39,7 +39,7 @@ def tiny_data(tiny_hdf5):
 def run_snakemake(workdir, *args, configfile="config/tiny.yaml", check=True, timeout=900):
     """Run this repo's workflow in ``workdir`` (results land there, not in the checkout)."""
     cmd = [
-        shutil.which("snakemake") or "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir),
+        SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(workdir),
         "--configfile", str(REPO / configfile), *args,
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,

@@ -5,7 +5,6 @@ the cluster cannot start, these tests fail saying why; they are never skipped.
 """
 
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -14,7 +13,7 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-from conftest import REPO
+from conftest import REPO, SNAKEMAKE
 
 SLURM = REPO / "tests" / "slurm"
 PROFILE = SLURM / "profile"
@@ -38,7 +37,7 @@ def cluster():
 
 def snakemake_slurm(workdir, configfile, *targets, timeout=900, wait=True):
     """Snakemake with the Slurm test profile; SIGINT on timeout so that it cancels its jobs."""
-    cmd = ["timeout", "-s", "INT", "-k", "30", str(timeout), shutil.which("snakemake"), "-s", str(REPO / "Snakefile"),
+    cmd = ["timeout", "-s", "INT", "-k", "30", str(timeout), SNAKEMAKE, "-s", str(REPO / "Snakefile"),
            "-d", str(workdir), "--configfile", str(configfile), "--profile", str(PROFILE), *targets]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)

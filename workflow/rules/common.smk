@@ -1,20 +1,25 @@
 # Helpers shared by the rules: paths derived from the config, and the JSON settings each entry point reads.
 import json
 import os
+import sys
 from pathlib import Path
 
 from dislab.models.objectives import REGISTRY
 from dislab.training.trainer import strength_tag
 
-# Every rule calls `python -m dislab ...`, imported from this checkout, in the venv or in a rule's conda
-# environment alike; envvars passes PYTHONPATH on to cluster jobs.
+# Every rule calls `python -m dislab ...`, imported from this checkout. Without conda, `python` is the one
+# running Snakemake (the project's venv, activated or not); a rule's conda environment puts its own first.
+# envvars passes both variables on to cluster jobs.
 os.environ["PYTHONPATH"] = os.pathsep.join(
     path for path in (workflow.basedir, os.environ.get("PYTHONPATH")) if path
 )
+search_path = os.environ.get("PATH", "")
+os.environ["PATH"] = os.pathsep.join((os.path.dirname(sys.executable), search_path))
 
 
 envvars:
     "PYTHONPATH",
+    "PATH",
 
 
 wildcard_constraints:
