@@ -53,7 +53,8 @@ def cmd_train(args):
     import torch
 
     from dislab.data.loader import DSprites
-    from dislab.training.trainer import Cell, TrainSettings, train_cell
+    from dislab.cells import Cell
+    from dislab.training.trainer import TrainSettings, train_cell
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -63,7 +64,7 @@ def cmd_train(args):
 
 
 def _cell_title(model_path) -> str:
-    from dislab.training.trainer import cell_from_path, strength_tag
+    from dislab.cells import cell_from_path, strength_tag
 
     cell = cell_from_path(model_path)
     return f"{cell.model}, strength {strength_tag(cell.strength)}, seed {cell.seed}"
@@ -161,7 +162,7 @@ def cmd_figure_qualitative(args):
     from dislab.data.loader import DSprites
     from dislab.figures import qualitative as q
     from dislab.models.checkpoint import load_vae
-    from dislab.training.trainer import cell_from_path
+    from dislab.cells import cell_from_path
 
     data = DSprites.load(args.data)
     entries = [(asdict(cell_from_path(path)), load_vae(path)) for path in args.models]

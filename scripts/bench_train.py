@@ -19,7 +19,8 @@ from dislab.data.grid import FactorGrid
 from dislab.data.loader import DSprites
 from dislab.data.render import render_grid
 from dislab.models.objectives import REGISTRY
-from dislab.training.trainer import Cell, CellTrainer, TrainSettings
+from dislab.cells import Cell
+from dislab.training.trainer import CellTrainer, TrainSettings
 
 
 def rendered_subset(sizes=(1, 3, 6, 10, 16, 16)):

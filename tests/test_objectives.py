@@ -140,6 +140,12 @@ def test_mmd_is_small_for_the_same_distribution_and_large_otherwise():
     assert obj.mmd(a, b + 3).item() > 0.3
 
 
+def test_the_registry_is_the_workflow_s_list_of_models():
+    from dislab.cells import MODEL_NAMES
+
+    assert set(obj.REGISTRY) == set(MODEL_NAMES)
+
+
 def test_unknown_model_and_options_are_refused():
     with pytest.raises(ValueError, match="unknown model"):
         obj.make_objective("wizardvae", 1.0, 10, {})

@@ -15,7 +15,8 @@ from dislab.errors import TrainingError
 from dislab.models.networks import VAE
 from dislab.models.objectives import REGISTRY, make_objective
 from dislab.training.batches import BatchSampler, unpack_images
-from dislab.training.trainer import CellTrainer, Cell, TrainSettings, train_cell
+from dislab.cells import Cell
+from dislab.training.trainer import CellTrainer, TrainSettings, train_cell
 
 TINY = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 
 from dislab.atomic import write_text
 from dislab.evaluation.evaluate import headline
-from dislab.training.trainer import strength_tag
+from dislab.cells import cell_from_path, strength_tag
 
 THESIS_METRICS = ["beta_vae", "factor_vae", "mig"]
 METRIC_LABELS = {"beta_vae": "β-VAE metric", "factor_vae": "FactorVAE metric", "mig": "MIG"}
@@ -18,10 +19,8 @@ UNSUPERVISED = ["elbo", "reconstruction", "kl"]
 KEYS = ["model", "strength", "seed"]
 
 
-def _cell_of(path: Path) -> dict:
-    """``.../{model}/{strength}/seed{seed}.json`` -> its cell."""
-    return {"model": path.parent.parent.name, "strength": float(path.parent.name),
-            "seed": int(path.stem.removeprefix("seed"))}
+def _cell_of(path) -> dict:
+    return asdict(cell_from_path(path))
 
 
 def collect(metric_paths, downstream_paths=()) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import seaborn as sns
 
 from dislab.evaluation.tables import METRIC_LABELS, THESIS_METRICS, downstream_columns
 from dislab.figures.common import MODEL_COLORS, MODEL_LABELS, plt, save_figure
-from dislab.training.trainer import strength_tag
+from dislab.cells import strength_tag
 
 UNSUPERVISED_LABELS = {"elbo": "ELBO", "reconstruction": "reconstruction", "kl": "KL"}
 

@@ -10,7 +10,7 @@ from scipy.stats import norm
 
 from dislab.data.render import SHAPES, render
 from dislab.figures.common import MODEL_COLORS, MODEL_LABELS, plt, save_figure
-from dislab.training.trainer import strength_tag
+from dislab.cells import strength_tag
 
 BATCH = 1000
 

@@ -7,7 +7,7 @@ import pandas as pd
 import torch
 
 from dislab.figures.common import MODEL_LABELS, image_grid, plt, save_figure
-from dislab.training.trainer import cell_from_path, strength_tag
+from dislab.cells import cell_from_path, strength_tag
 
 DECODE_BATCH = 1000
 

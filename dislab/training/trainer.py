@@ -22,6 +22,7 @@ import torch
 from tqdm import tqdm
 
 from dislab.atomic import atomic_path, write_json, write_text
+from dislab.cells import Cell
 from dislab.errors import TrainingError
 from dislab.models.networks import VAE, Discriminator, count_parameters
 from dislab.models.objectives import make_objective
@@ -32,21 +33,6 @@ log = logging.getLogger(__name__)
 LOG_COLUMNS = ("step", "epoch", "loss", "reconstruction", "kl", "tc", "regulariser", "disc_loss", "steps_per_s")
 RECORDED = ("loss", "reconstruction", "kl", "tc", "regulariser", "disc_loss")
 NOISE_STREAM = 1_000  # keeps the sampling-noise seed apart from the data-order seeds
-
-
-def strength_tag(strength: float) -> str:
-    """The path component of a strength: 3 -> '3', 0.5 -> '0.5'."""
-    return f"{float(strength):g}"
-
-
-@dataclass(frozen=True)
-class Cell:
-    model: str
-    strength: float
-    seed: int
-
-    def __str__(self):
-        return f"{self.model}/{strength_tag(self.strength)}/seed{self.seed}"
 
 
 @dataclass
@@ -262,9 +248,3 @@ def train_cell(packed: np.ndarray, cell: Cell, settings: TrainSettings, outdir, 
         checkpoint.unlink()
     log.info("finished %s: %s", cell, summary["final"])
     return summary
-
-
-def cell_from_path(path) -> Cell:
-    """The cell of any file under ``.../{model}/{strength}/seed{seed}/``."""
-    seed_dir = Path(path).parent
-    return Cell(seed_dir.parent.parent.name, float(seed_dir.parent.name), int(seed_dir.name.removeprefix("seed")))

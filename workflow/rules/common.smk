@@ -4,8 +4,7 @@ import os
 import sys
 from pathlib import Path
 
-from dislab.models.objectives import REGISTRY
-from dislab.training.trainer import strength_tag
+from dislab.cells import MODEL_NAMES, strength_tag
 
 # Every rule calls `python -m dislab ...`, imported from this checkout. Without conda, `python` is the one
 # running Snakemake (the project's venv, activated or not); a rule's conda environment puts its own first.
@@ -23,7 +22,7 @@ envvars:
 
 
 wildcard_constraints:
-    model="|".join(REGISTRY),
+    model="|".join(MODEL_NAMES),
     strength=r"[0-9][0-9.e+-]*",
     seed=r"\d+",
 
