@@ -12,8 +12,13 @@ from dislab.errors import DislabError
 log = logging.getLogger("dislab")
 
 
-def _json(text: str):
-    return json.loads(text)
+def _threads(n: int) -> int:
+    """Use n torch threads (0: torch's default); the number of parallel model fits to run."""
+    import torch
+
+    if n:
+        torch.set_num_threads(n)
+    return max(n, 1)
 
 
 def cmd_download(args):
@@ -33,11 +38,10 @@ def cmd_render(args):
 
 
 def cmd_check_dataset(args):
+    from dislab.atomic import write_json
     from dislab.data.check import check_dataset
 
     summary = check_dataset(args.file, args.dataset)
-    from dislab.atomic import write_json
-
     write_json(args.out, summary)
     log.info("dataset ok: %s", summary)
 
@@ -50,14 +54,11 @@ def cmd_figure_dataset(args):
 
 
 def cmd_train(args):
-    import torch
-
-    from dislab.data.loader import DSprites
     from dislab.cells import Cell
+    from dislab.data.loader import DSprites
     from dislab.training.trainer import TrainSettings, train_cell
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    _threads(args.threads)
     data = DSprites.load(args.data)
     cell = Cell(args.model, args.strength, args.seed)
     train_cell(data.packed, cell, TrainSettings.from_config(args.settings), args.outdir, device=args.device)
@@ -96,14 +97,6 @@ def cmd_figure_objective_per_beta(args):
     from dislab.figures.training import figure_objective_per_beta
 
     figure_objective_per_beta(args.logs, args.out)
-
-
-def _threads(n: int) -> int:
-    import torch
-
-    if n:
-        torch.set_num_threads(n)
-    return max(n, 1)
 
 
 def cmd_evaluate(args):
@@ -188,18 +181,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("download", help="download the official dSprites HDF5 (sha256-checked)")
-    p.add_argument("--dataset", type=_json, required=True, help="the config's dataset section as JSON")
+    p.add_argument("--dataset", type=json.loads, required=True, help="the config's dataset section as JSON")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_download)
 
     p = sub.add_parser("render", help="render the offline dSprites stand-in into the official HDF5 layout")
-    p.add_argument("--grid", type=_json, required=True, help='values per factor, e.g. {"shape": 3, ...}')
+    p.add_argument("--grid", type=json.loads, required=True, help='values per factor, e.g. {"shape": 3, ...}')
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("check-dataset", help="check a dSprites file's checksum and layout; write a summary")
-    p.add_argument("--dataset", type=_json, required=True)
+    p.add_argument("--dataset", type=json.loads, required=True)
     p.add_argument("--file", required=True)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_check_dataset)
@@ -215,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True)
     p.add_argument("--strength", type=float, required=True)
     p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--settings", type=_json, required=True, help="model, training and options sections as JSON")
+    p.add_argument("--settings", type=json.loads, required=True, help="model, training and options sections as JSON")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--outdir", required=True)
@@ -254,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         p.add_argument("--data", required=True)
         p.add_argument("--model-file", required=True)
-        p.add_argument("--settings", type=_json, required=True)
+        p.add_argument("--settings", type=json.loads, required=True)
         p.add_argument("--threads", type=int, default=0)
         p.add_argument("--out", required=True)
         p.set_defaults(func=func)
@@ -280,12 +273,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--number", required=True, help="the thesis figure number, e.g. 5.5")
     p.add_argument("--data", required=True)
     p.add_argument("--models", nargs="+", required=True)
-    p.add_argument("--settings", type=_json, required=True)
+    p.add_argument("--settings", type=json.loads, required=True)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_figure_qualitative)
 
     p = sub.add_parser("results-index", help="results/README.md: one line per table and figure")
-    p.add_argument("--entries", type=_json, required=True, help="JSON: result path -> caption file")
+    p.add_argument("--entries", type=json.loads, required=True, help="JSON: result path -> caption file")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_results_index)
     return parser
