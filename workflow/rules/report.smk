@@ -9,16 +9,20 @@ INDEXED = {
 }
 
 
+CAPTION_FILES = {
+    path: os.path.join(workflow.basedir, "workflow", "report", f"{caption}.rst") for path, caption in INDEXED.items()
+}
+
+
 rule results_index:
     input:
         list(INDEXED),
         TABLES.values(),
+        captions=list(CAPTION_FILES.values()),  # editing a caption rewrites the index
     output:
         "results/README.md",
     params:
-        entries=as_json(
-            {path: workflow.source_path(f"../report/{caption}.rst") for path, caption in INDEXED.items()}
-        ),
+        entries=as_json(CAPTION_FILES),
     threads: RESOURCES["light"]["threads"]
     resources:
         mem_mb=RESOURCES["light"]["mem_mb"],
