@@ -98,6 +98,7 @@ class CellTrainer:
             d = settings.discriminator
             self.disc_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=d["learning_rate"],
                                                    betas=tuple(d["adam_betas"]))
+        self.undefined = torch.tensor(float("nan"), device=device)  # a part this objective does not have
         self.noise = torch.Generator(device=device)
         self.noise.manual_seed(derived_seed(cell.seed, NOISE_STREAM))
         self.step = 0
@@ -124,8 +125,7 @@ class CellTrainer:
             self.disc_optimizer.zero_grad(set_to_none=True)
             parts["disc_loss"].backward()
             self.disc_optimizer.step()
-        nan = torch.tensor(float("nan"), device=self.device)
-        return torch.stack([parts[k].detach() if k in parts else nan for k in RECORDED])
+        return torch.stack([parts[k].detach() if k in parts else self.undefined for k in RECORDED])
 
     # -- logging ------------------------------------------------------------------------------------
     def flush(self, buffer: list, first_step: int, seconds: float) -> None:
