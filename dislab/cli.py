@@ -65,10 +65,11 @@ def cmd_train(args):
 
 
 def _cell_title(model_path) -> str:
-    from dislab.cells import cell_from_path, strength_tag
+    from dislab.cells import cell_from_path
+    from dislab.figures.common import cell_title
 
     cell = cell_from_path(model_path)
-    return f"{cell.model}, strength {strength_tag(cell.strength)}, seed {cell.seed}"
+    return cell_title(cell.model, cell.strength, cell.seed)
 
 
 def cmd_figure_prior_samples(args):

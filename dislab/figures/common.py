@@ -30,6 +30,13 @@ MODEL_LABELS = {
 }
 
 
+def cell_title(model: str, strength: float, seed: int) -> str:
+    """How every figure names a trained cell, e.g. 'β-VAE strength 3, seed 0'."""
+    from dislab.cells import strength_tag
+
+    return f"{MODEL_LABELS[model]} strength {strength_tag(strength)}, seed {seed}"
+
+
 def save_figure(fig, png_path, dpi: int = 150) -> None:
     """Write ``png_path`` and the PDF beside it, each atomically, then close the figure."""
     png_path = Path(png_path)

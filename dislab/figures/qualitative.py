@@ -9,7 +9,7 @@ import torch
 from scipy.stats import norm
 
 from dislab.data.render import SHAPES, render
-from dislab.figures.common import MODEL_COLORS, MODEL_LABELS, plt, save_figure
+from dislab.figures.common import MODEL_COLORS, MODEL_LABELS, cell_title, plt, save_figure
 from dislab.cells import strength_tag
 
 BATCH = 1000
@@ -115,8 +115,8 @@ def _draw_traversal(fig_or_subfig, rows: np.ndarray, dims, kl, values, title: st
     fig_or_subfig.suptitle(title, fontsize=9)
 
 
-def _cell_title(cell) -> str:
-    return f"{MODEL_LABELS[cell['model']]} strength {strength_tag(cell['strength'])}, seed {cell['seed']}"
+def _cell_title(cell: dict) -> str:
+    return cell_title(cell["model"], cell["strength"], cell["seed"])
 
 
 def figure_traversal(number: str, entries, data, settings: dict, out_png, all_latents: bool = False) -> None:
