@@ -56,12 +56,20 @@ def cmd_figure_dataset(args):
 def cmd_train(args):
     from dislab.cells import Cell
     from dislab.data.loader import DSprites
+    from dislab.training.pack import train_pack
     from dislab.training.trainer import TrainSettings, train_cell
 
+    if len(args.seed) != len(args.outdir):
+        raise DislabError(f"train got {len(args.seed)} seeds but {len(args.outdir)} output directories; give one each")
     _threads(args.threads)
     data = DSprites.load(args.data)
-    cell = Cell(args.model, args.strength, args.seed)
-    train_cell(data.packed, cell, TrainSettings.from_config(args.settings), args.outdir, device=args.device)
+    cells = [Cell(args.model, args.strength, seed) for seed in args.seed]
+    settings = TrainSettings.from_config(args.settings)
+    if len(cells) == 1:
+        train_cell(data.packed, cells[0], settings, args.outdir[0], device=args.device,
+                   channels_last=args.channels_last, compile=args.compile)
+    else:
+        train_pack(data.packed, cells, settings, args.outdir, device=args.device, compile=args.compile)
 
 
 def _cell_title(model_path) -> str:
@@ -204,15 +212,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="PNG path; a PDF is written beside it")
     p.set_defaults(func=cmd_figure_dataset)
 
-    p = sub.add_parser("train", help="train one (model, strength, seed) cell, resuming from its checkpoint")
+    p = sub.add_parser("train", help="train (model, strength, seed) cells, resuming from their checkpoints; "
+                                      "several seeds train together as one pack")
     p.add_argument("--data", required=True)
     p.add_argument("--model", required=True)
     p.add_argument("--strength", type=float, required=True)
-    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--seed", type=int, nargs="+", required=True)
     p.add_argument("--settings", type=json.loads, required=True, help="model, training and options sections as JSON")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--outdir", required=True)
+    p.add_argument("--channels-last", action="store_true", help="channels-last convolutions (one cell at a time)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the step")
+    p.add_argument("--outdir", nargs="+", required=True, help="one output directory per seed")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("figure-prior-samples", help="Figure 5.2: decoded prior samples and their mean")

@@ -30,6 +30,7 @@ def test_thesis_config_holds_the_thesis_numbers():
     assert len(cfg["seeds"]) == 10 and cfg["training"]["epochs"] == 30
     assert cfg["model"]["batch_size"] == 64 and cfg["model"]["latent_dim"] == 10
     assert cfg["metrics"]["factor_vae"]["prune_threshold"] == 0.05
+    assert cfg["training"]["precision"] == "float32"  # the thesis' arithmetic unless a user trades it
 
 
 def _mutations():
@@ -48,8 +49,14 @@ def _mutations():
     def bad_source(c):
         c["dataset"]["source"] = "ftp"
 
+    def half_precision(c):
+        c["training"]["precision"] = "float16"
+
+    def empty_pack(c):
+        c["training"]["pack_size"] = 0
+
     return [(unknown_model, "wizardvae"), (negative_strength, "-1"), (misspelled_key, "epoch"),
-            (missing_key, "latent_dim"), (bad_source, "ftp")]
+            (missing_key, "latent_dim"), (bad_source, "ftp"), (half_precision, "float16"), (empty_pack, "0")]
 
 
 @pytest.mark.parametrize("mutate, key", _mutations(), ids=lambda v: getattr(v, "__name__", v))

@@ -52,11 +52,11 @@ def test_a_few_steps_lower_the_loss_on_a_fixed_batch(tiny_data, model):
     for group in trainer.optimizer.param_groups:
         group["lr"] = 1e-3
     x = trainer.sampler.batch(0)
-    noise = torch.Generator().manual_seed(0)
+    draws = trainer.objective.draw(len(x), s.latent_dim, torch.Generator().manual_seed(0), "cpu")
 
     def loss():
         out = trainer.model(x, torch.randn((len(x), s.latent_dim), generator=torch.Generator().manual_seed(1)))
-        return trainer.objective.loss(out, x, 0, noise)["loss"]
+        return trainer.objective.loss(out, x, 0, draws)["loss"]
 
     first = loss().item()
     for _ in range(25):

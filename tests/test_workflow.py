@@ -151,3 +151,32 @@ def test_default_config_downloads_the_real_file(tmp_path):
     proc = run_snakemake(tmp_path, "-n", "--cores", "1", configfile="config/config.yaml")
     out = proc.stdout + proc.stderr
     assert "download_dsprites" in out and "render_dsprites" not in out
+
+
+def test_packs_train_seeds_together_and_each_cell_keeps_its_files(tmp_path):
+    import yaml
+
+    cfg = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
+    cfg["seeds"] = [0, 1, 2]
+    cfg["training"]["pack_size"] = 2
+    configfile = tmp_path / "packs.yaml"
+    configfile.write_text(yaml.safe_dump(cfg))
+    workdir = tmp_path / "run"
+    cells = [workdir / "results" / "models" / "dipvae" / "10" / f"seed{seed}" for seed in (0, 1, 2)]
+    targets = [str(c.relative_to(workdir) / "model.pt") for c in cells]
+    lint = run_snakemake(workdir, "--lint", configfile=configfile, check=False)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+    plan = planned_jobs(run_snakemake(workdir, "-n", *targets, configfile=configfile).stdout)
+    assert plan.get("train_dipvae_10_seeds0_1") == "1" and plan.get("train_dipvae_10_seeds2") == "1"
+    run_snakemake(workdir, "--cores", "2", *targets, configfile=configfile)
+    for cell, pack_size in zip(cells, (2, 2, 1)):
+        summary = json.loads((cell / "summary.json").read_text())
+        assert summary["pack_size"] == pack_size and summary["steps"] == cfg["training"]["steps"]
+        assert (cell / "train_log.csv").exists() and not (cell / "resume.pt").exists()
+    assert "training a pack of 2 cells" in (workdir / "logs/train/dipvae/10/seeds0-1.log").read_text()
+
+    assert "Nothing to be done" in run_snakemake(workdir, "-n", *targets, configfile=configfile).stdout
+    (cells[2] / "model.pt").unlink()  # stale-only rerun: only the pack holding seed 2
+    plan = planned_jobs(run_snakemake(workdir, "-n", *targets, configfile=configfile).stdout)
+    assert plan.get("train_dipvae_10_seeds2") == "1" and "train_dipvae_10_seeds0_1" not in plan

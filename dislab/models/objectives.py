@@ -1,7 +1,9 @@
 """Training objectives: loss to minimise = -ELBO + an extra term whose weight is the cell's strength.
 
 Each ``loss`` returns 0-dim tensors ``loss, reconstruction, kl, regulariser`` and, where the model has one,
-``tc`` (a total-correlation estimate). Nothing here synchronises with the device.
+``tc`` (a total-correlation estimate). Nothing here synchronises with the device, and nothing here draws random
+numbers: what an objective needs is drawn beforehand by its ``draw`` method from the cell's own generator, so the
+same code runs for one cell and, under ``torch.func.vmap``, for a pack of cells.
 """
 
 from __future__ import annotations
@@ -46,7 +48,11 @@ class Objective:
         if options:
             raise ValueError(f"{self.name} takes no options {sorted(options)}")
 
-    def loss(self, out, x, step: int, generator: torch.Generator) -> dict:
+    def draw(self, batch_size: int, latent_dim: int, generator: torch.Generator, device) -> dict:
+        """The random numbers one ``loss`` call needs, drawn from the cell's generator (none by default)."""
+        return {}
+
+    def loss(self, out, x, step: int, draws: dict, discriminator=None) -> dict:
         raise NotImplementedError
 
 
@@ -55,7 +61,7 @@ class BetaVAE(Objective):
 
     name = "betavae"
 
-    def loss(self, out, x, step, generator):
+    def loss(self, out, x, step, draws, discriminator=None):
         rec, kl = _elbo_terms(out, x)
         return {"loss": rec + self.strength * kl, "reconstruction": rec, "kl": kl,
                 "regulariser": (self.strength - 1) * kl}
@@ -70,17 +76,17 @@ class AnnealedVAE(Objective):
         super().__init__(strength, dataset_size)
         self.capacity_max, self.capacity_steps = float(capacity_max), int(capacity_steps)
 
-    def loss(self, out, x, step, generator):
+    def loss(self, out, x, step, draws, discriminator=None):
         rec, kl = _elbo_terms(out, x)
         capacity = min(self.capacity_max, self.capacity_max * step / self.capacity_steps)
         reg = self.strength * (kl - capacity).abs()
         return {"loss": rec + reg, "reconstruction": rec, "kl": kl, "regulariser": reg}
 
 
-def permute_dims(z, generator):
-    """Shuffle each latent dimension independently across the batch: samples of prod_i q(z_i)."""
-    order = torch.argsort(torch.rand(z.shape, generator=generator, device=z.device), dim=0)
-    return torch.gather(z, 0, order)
+def permute_dims(z, uniform):
+    """Shuffle each latent dimension independently across the batch (the order of ``uniform``, same shape as z):
+    samples of prod_i q(z_i)."""
+    return torch.gather(z, 0, torch.argsort(uniform, dim=0))
 
 
 class FactorVAE(Objective):
@@ -90,17 +96,19 @@ class FactorVAE(Objective):
     uses_discriminator = True
     discriminator = None  # set by the trainer
 
-    def loss(self, out, x, step, generator):
+    def loss(self, out, x, step, draws, discriminator=None):
         rec, kl = _elbo_terms(out, x)
-        logits = self.discriminator(out[3])
+        logits = (discriminator or self.discriminator)(out[3])
         tc = (logits[:, 0] - logits[:, 1]).mean()
         return {"loss": rec + kl + self.strength * tc, "reconstruction": rec, "kl": kl, "tc": tc,
                 "regulariser": self.strength * tc}
 
-    def discriminator_loss(self, z, z_other, generator):
-        """Cross-entropy of telling z ~ q(z) (class 0) from a dimension-wise permutation of a second batch (class 1)."""
-        real = self.discriminator(z.detach())
-        fake = self.discriminator(permute_dims(z_other.detach(), generator))
+    def discriminator_loss(self, z, z_other, uniform, discriminator=None):
+        """Cross-entropy of telling z ~ q(z) (class 0) from a dimension-wise permutation of a second batch (class 1);
+        ``uniform`` (shape of z) sets the permutation."""
+        discriminator = discriminator or self.discriminator
+        real = discriminator(z.detach())
+        fake = discriminator(permute_dims(z_other.detach(), uniform))
         zeros = torch.zeros(len(real), dtype=torch.long, device=real.device)
         return 0.5 * (F.cross_entropy(real, zeros) + F.cross_entropy(fake, torch.ones_like(zeros)))
 
@@ -139,7 +147,7 @@ class BetaTCVAE(Objective):
             raise ValueError(f"btcvae sampling must be 'mws' or 'mss', got {sampling!r}")
         self.stratified = sampling == "mss"
 
-    def loss(self, out, x, step, generator):
+    def loss(self, out, x, step, draws, discriminator=None):
         rec, kl = _elbo_terms(out, x)
         _, mu, logvar, z = out
         tc = total_correlation(z, mu, logvar, self.dataset_size, self.stratified)
@@ -167,7 +175,7 @@ class DIPVAE(Objective):
             raise ValueError(f"dipvae variant must be 'i' or 'ii', got {variant!r}")
         self.variant = variant
 
-    def loss(self, out, x, step, generator):
+    def loss(self, out, x, step, draws, discriminator=None):
         rec, kl = _elbo_terms(out, x)
         cov = dip_covariance(out[1], out[2], self.variant)
         diag = torch.diagonal(cov)
@@ -199,11 +207,12 @@ class InfoVAE(Objective):
         super().__init__(strength, dataset_size)
         self.kernel_scale = float(kernel_scale)
 
-    def loss(self, out, x, step, generator):
+    def draw(self, batch_size, latent_dim, generator, device):
+        return {"prior": torch.randn((batch_size, latent_dim), generator=generator, device=device)}
+
+    def loss(self, out, x, step, draws, discriminator=None):
         rec, kl = _elbo_terms(out, x)
-        z = out[3]
-        prior = torch.randn(z.shape, generator=generator, device=z.device)
-        reg = self.strength * mmd(z, prior, self.kernel_scale)
+        reg = self.strength * mmd(out[3], draws["prior"], self.kernel_scale)
         return {"loss": rec + kl + reg, "reconstruction": rec, "kl": kl, "regulariser": reg}
 
 

@@ -27,6 +27,7 @@ from dislab.errors import TrainingError
 from dislab.models.networks import VAE, Discriminator, count_parameters
 from dislab.models.objectives import make_objective
 from dislab.training.batches import BatchSampler, derived_seed
+from dislab.training.precision import autocast, set_precision
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class TrainSettings:
     steps: int | None
     checkpoint_every: int
     log_every: int
+    precision: str
     options: dict
 
     @classmethod
@@ -55,7 +57,8 @@ class TrainSettings:
             latent_dim=model["latent_dim"], batch_size=model["batch_size"], learning_rate=model["learning_rate"],
             adam_betas=tuple(model["adam_betas"]), discriminator=dict(model["discriminator"]),
             epochs=training["epochs"], steps=training["steps"], checkpoint_every=training["checkpoint_every"],
-            log_every=training["log_every"], options=dict(settings.get("options", {})),
+            log_every=training["log_every"], precision=training["precision"],
+            options=dict(settings.get("options", {})),
         )
 
     def total_steps(self, steps_per_epoch: int) -> int:
@@ -76,9 +79,14 @@ def pick_device(requested: str) -> torch.device:
 class CellTrainer:
     """Everything one cell's training owns: models, optimisers, RNGs, data order, log rows."""
 
-    def __init__(self, packed: np.ndarray, cell: Cell, settings: TrainSettings, device: torch.device):
-        self.cell, self.settings, self.device = cell, settings, device
-        self.sampler = BatchSampler(torch.from_numpy(packed).to(device), settings.batch_size, cell.seed)
+    def __init__(self, packed, cell: Cell, settings: TrainSettings, device: torch.device, pack_size: int = 1,
+                 channels_last: bool = False, compile: bool = False):
+        """``packed``: the bit-packed images, a numpy array or a tensor (one already on ``device`` is shared);
+        ``pack_size``: how many cells train together with this one (see dislab.training.pack), for the summary;
+        ``channels_last`` and ``compile``: how the step runs (the same arithmetic, other kernels)."""
+        self.cell, self.settings, self.device, self.pack_size = cell, settings, device, pack_size
+        set_precision(settings.precision)
+        self.sampler = BatchSampler(torch.as_tensor(packed).to(device), settings.batch_size, cell.seed)
         self.objective = make_objective(cell.model, cell.strength, len(packed), settings.options)
         with torch.random.fork_rng(devices=[]):  # initialisation depends on the seed alone, on any device
             torch.manual_seed(cell.seed)
@@ -89,6 +97,10 @@ class CellTrainer:
                 self.discriminator = Discriminator(settings.latent_dim, d["hidden_units"], d["hidden_layers"],
                                                    d["leaky_relu_slope"])
         self.model.to(device)
+        self.channels_last = channels_last
+        if channels_last:
+            self.model.to(memory_format=torch.channels_last)
+        self.forward_loss = torch.compile(self._forward_loss) if compile else self._forward_loss
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=settings.learning_rate,
                                           betas=settings.adam_betas)
         self.disc_optimizer = None
@@ -110,22 +122,42 @@ class CellTrainer:
     def train_step(self, step: int) -> torch.Tensor:
         """One optimisation step; returns the recorded values as a (len(RECORDED),) tensor (NaN = not defined)."""
         x = self.sampler.batch(step)
-        noise = torch.randn((len(x), self.settings.latent_dim), generator=self.noise, device=self.device)
-        out = self.model(x, noise)
-        parts = self.objective.loss(out, x, step, self.noise)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        noise, draws = self.draw_for_loss(len(x))
+        parts, out = self.forward_loss(x, noise, draws, step)
         self.optimizer.zero_grad(set_to_none=True)
         parts["loss"].backward()
         self.optimizer.step()
         if self.discriminator is not None:
+            x2 = self.sampler.batch(step, stream=1)
+            z2_noise, uniform = self.draw_for_discriminator(len(x2))
             with torch.no_grad():
-                mu2, logvar2 = self.model.encoder(self.sampler.batch(step, stream=1))
-                z2 = mu2 + torch.exp(0.5 * logvar2) * torch.randn(mu2.shape, generator=self.noise,
-                                                                  device=self.device)
-            parts["disc_loss"] = self.objective.discriminator_loss(out[3], z2, self.noise)
+                mu2, logvar2 = self.model.encoder(x2)
+                z2 = mu2 + torch.exp(0.5 * logvar2) * z2_noise
+            parts["disc_loss"] = self.objective.discriminator_loss(out[3], z2, uniform)
             self.disc_optimizer.zero_grad(set_to_none=True)
             parts["disc_loss"].backward()
             self.disc_optimizer.step()
         return torch.stack([parts[k].detach() if k in parts else self.undefined for k in RECORDED])
+
+    def _forward_loss(self, x, noise, draws, step):
+        with autocast(self.device, self.settings.precision):
+            out = self.model(x, noise)
+        out = tuple(t.float() for t in out)  # the objective in float32 whatever the precision
+        return self.objective.loss(out, x, step, draws), out
+
+    # The random numbers of one step, always in this order from the cell's own generator (a pack draws them the
+    # same way, so a cell's stream does not depend on what it is trained with).
+    def draw_for_loss(self, batch_size: int):
+        shape = (batch_size, self.settings.latent_dim)
+        noise = torch.randn(shape, generator=self.noise, device=self.device)
+        return noise, self.objective.draw(batch_size, self.settings.latent_dim, self.noise, self.device)
+
+    def draw_for_discriminator(self, batch_size: int):
+        shape = (batch_size, self.settings.latent_dim)
+        z2_noise = torch.randn(shape, generator=self.noise, device=self.device)
+        return z2_noise, torch.rand(shape, generator=self.noise, device=self.device)
 
     # -- logging ------------------------------------------------------------------------------------
     def flush(self, buffer: list, first_step: int, seconds: float) -> None:
@@ -224,7 +256,7 @@ class CellTrainer:
         last = self.rows[-1]
         summary = {
             "cell": asdict(self.cell), "steps": self.step, "epochs": self.step / self.sampler.steps_per_epoch,
-            "steps_per_epoch": self.sampler.steps_per_epoch, "device": str(self.device),
+            "steps_per_epoch": self.sampler.steps_per_epoch, "device": str(self.device), "pack_size": self.pack_size,
             "parameters": count_parameters(self.model), "wall_seconds": wall_seconds,
             "mean_steps_per_s": float(np.mean([r["steps_per_s"] for r in self.rows])),
             "final": {k: last[k] for k in RECORDED},
@@ -234,12 +266,12 @@ class CellTrainer:
 
 
 def train_cell(packed: np.ndarray, cell: Cell, settings: TrainSettings, outdir, device: str = "auto",
-               progress: bool = True) -> dict:
+               progress: bool = True, channels_last: bool = False, compile: bool = False) -> dict:
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     checkpoint = outdir / "resume.pt"
     started = time.perf_counter()
-    trainer = CellTrainer(packed, cell, settings, pick_device(device))
+    trainer = CellTrainer(packed, cell, settings, pick_device(device), channels_last=channels_last, compile=compile)
     log.info("training %s on %s for %d steps (%d per epoch)", cell, trainer.device, trainer.total_steps,
              trainer.sampler.steps_per_epoch)
     trainer.run(checkpoint, progress=progress)

@@ -76,9 +76,32 @@ def cell_files(name, cells=CELLS):
     return [f"{MODEL_DIR}/{name}".format(**cell) for cell in cells]
 
 
+# How a training job runs, not what it computes: passed as flags, not part of the settings nor of the checkpoints'
+# fingerprint, so a resume.pt written one way is resumed another way. They are params of the rules all the same:
+# other kernels give other float bits, so changing them retrains.
+EXECUTION_KEYS = ("device", "pack_size", "channels_last", "compile")
+
+
+def training_packs(size):
+    """The grid's cells in packs: the seeds of each (model, strength) in config order, ``size`` at a time."""
+    packs = []
+    for model, entry in config["models"].items():
+        for s in entry["strengths"]:
+            cells = [c for c in CELLS if c["model"] == model and c["strength"] == strength_tag(s)]
+            for start in range(0, len(cells), size):
+                chunk = cells[start : start + size]
+                seeds = "-".join(str(c["seed"]) for c in chunk)
+                packs.append({
+                    "model": model, "strength": strength_tag(s), "cells": chunk,
+                    "rule": f"train_{model}_{strength_tag(s).replace('.', 'p')}_seeds{seeds.replace('-', '_')}",
+                    "log": f"logs/train/{model}/{strength_tag(s)}/seeds{seeds}.log",
+                })
+    return packs
+
+
 def train_settings(model):
     options = {k: v for k, v in config["models"][model].items() if k != "strengths"}
-    training = {k: v for k, v in config["training"].items() if k != "device"}
+    training = {k: v for k, v in config["training"].items() if k not in EXECUTION_KEYS}
     return json.dumps({"model": config["model"], "training": training, "options": options}, sort_keys=True)
 
 

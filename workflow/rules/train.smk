@@ -1,31 +1,75 @@
-# Train every (model, strength, seed) cell as its own job, then the figures drawn from training.
+# Train every (model, strength, seed) cell: each its own job, or, with training.pack_size > 1, the seeds of one
+# (model, strength) in packs of that size, one job each (dislab/training/pack.py); every cell keeps its own files.
+TRAINING = config["training"]
+TRAIN_FLAGS = " ".join(
+    flag for flag, wanted in (("--channels-last", TRAINING["channels_last"]), ("--compile", TRAINING["compile"])) if wanted
+)
+CELL_OUTPUTS = ("model.pt", "train_log.csv", "summary.json")
 
 
-rule train:
-    input:
-        data=dataset_file(),
-        checked="results/data/dataset.json",
-    output:
-        model="results/models/{model}/{strength}/seed{seed}/model.pt",
-        train_log="results/models/{model}/{strength}/seed{seed}/train_log.csv",
-        summary="results/models/{model}/{strength}/seed{seed}/summary.json",
-    params:
-        settings=lambda wildcards: train_settings(wildcards.model),
-        device=config["training"]["device"],
-        outdir=MODEL_DIR,
-    threads: RESOURCES["train"]["threads"]
-    resources:
-        mem_mb=RESOURCES["train"]["mem_mb"],
-        runtime=RESOURCES["train"]["runtime_minutes"],
-        gpu=TRAIN_GPUS,
-    log:
-        "logs/train/{model}/{strength}/seed{seed}.log",
-    conda:
-        "../../envs/train.yaml"
-    shell:
-        "python -m dislab train --data {input.data:q} --model {wildcards.model} --strength {wildcards.strength}"
-        " --seed {wildcards.seed} --settings {params.settings:q} --device {params.device} --threads {threads}"
-        " --outdir {params.outdir:q} > {log:q} 2>&1"
+if TRAINING["pack_size"] == 1:
+
+    rule train:
+        input:
+            data=dataset_file(),
+            checked="results/data/dataset.json",
+        output:
+            model="results/models/{model}/{strength}/seed{seed}/model.pt",
+            train_log="results/models/{model}/{strength}/seed{seed}/train_log.csv",
+            summary="results/models/{model}/{strength}/seed{seed}/summary.json",
+        params:
+            settings=lambda wildcards: train_settings(wildcards.model),
+            device=TRAINING["device"],
+            flags=TRAIN_FLAGS,
+            outdir=MODEL_DIR,
+        threads: RESOURCES["train"]["threads"]
+        resources:
+            mem_mb=RESOURCES["train"]["mem_mb"],
+            runtime=RESOURCES["train"]["runtime_minutes"],
+            gpu=TRAIN_GPUS,
+        log:
+            "logs/train/{model}/{strength}/seed{seed}.log",
+        conda:
+            "../../envs/train.yaml"
+        shell:
+            "python -m dislab train --data {input.data:q} --model {wildcards.model} --strength {wildcards.strength}"
+            " --seed {wildcards.seed} --settings {params.settings:q} --device {params.device} --threads {threads}"
+            " {params.flags} --outdir {params.outdir:q} > {log:q} 2>&1"
+
+else:
+    for pack in training_packs(TRAINING["pack_size"]):
+
+        rule:
+            name:
+                pack["rule"]
+            input:
+                data=dataset_file(),
+                checked="results/data/dataset.json",
+            output:
+                model=cell_files("model.pt", pack["cells"]),
+                train_log=cell_files("train_log.csv", pack["cells"]),
+                summary=cell_files("summary.json", pack["cells"]),
+            params:
+                settings=train_settings(pack["model"]),
+                device=TRAINING["device"],
+                flags=TRAIN_FLAGS,
+                model=pack["model"],
+                strength=pack["strength"],
+                seeds=" ".join(str(c["seed"]) for c in pack["cells"]),
+                outdirs=lambda wildcards, output: " ".join(os.path.dirname(path) for path in output.model),
+            threads: RESOURCES["train"]["threads"]
+            resources:
+                mem_mb=RESOURCES["train"]["mem_mb"],
+                runtime=RESOURCES["train"]["runtime_minutes"],
+                gpu=TRAIN_GPUS,
+            log:
+                pack["log"],
+            conda:
+                "../../envs/train.yaml"
+            shell:
+                "python -m dislab train --data {input.data:q} --model {params.model} --strength {params.strength}"
+                " --seed {params.seeds} --settings {params.settings:q} --device {params.device} --threads {threads}"
+                " {params.flags} --outdir {params.outdirs} > {log:q} 2>&1"
 
 
 VAE_CELL = cell_of(config["figures"]["vae"])

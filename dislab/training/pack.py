@@ -1,0 +1,215 @@
+"""Train several cells of one (model, strength) in one process: a pack.
+
+One network evaluated for k cells at once would leave nothing on the table that one cell leaves idle: the k cells'
+parameters are stacked along a new first dimension (``torch.func.stack_module_state``) and the step is the
+single-cell step under ``torch.func.vmap`` (convolutions become grouped ones). One Adam runs over the stacked
+parameters; Adam is elementwise, so that is k independent Adams.
+
+Each cell stays its own: it owns its data order, its noise generator (drawn in the same order as when it is
+trained alone), its log rows, its ``resume.pt`` and its output directory; a checkpoint written by a pack is read by
+the single-cell trainer and the other way round. A pack of one is the single-cell trainer's step, bit for bit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+import time
+from pathlib import Path
+
+import torch
+from torch.func import functional_call, stack_module_state, vmap
+from torch.utils._pytree import tree_map
+from tqdm import tqdm
+
+from dislab.cells import Cell
+from dislab.errors import TrainingError
+from dislab.training.precision import autocast
+from dislab.training.trainer import RECORDED, CellTrainer, TrainSettings, pick_device
+
+log = logging.getLogger(__name__)
+
+
+def _on_meta(module: torch.nn.Module) -> torch.nn.Module:
+    """A copy holding no data: the structure ``functional_call`` runs with the stacked parameters."""
+    return copy.deepcopy(module).to("meta")
+
+
+def _pack_of_one(fn, in_dims):
+    """``vmap`` for a pack of one: the single-cell computation itself, on the one slice of each stacked input, so
+    the kernels (and every bit of the result) are those of the single-cell trainer."""
+
+    def run(*args):
+        args = [a if d is None else tree_map(lambda t: t[0], a) for a, d in zip(args, in_dims)]
+        return tree_map(lambda t: t.unsqueeze(0), fn(*args))
+
+    return run
+
+
+class PackTrainer:
+    def __init__(self, packed, cells: list[Cell], settings: TrainSettings, device: torch.device,
+                 compile: bool = False):
+        if len({(c.model, c.strength) for c in cells}) != 1 or len(set(cells)) != len(cells):
+            raise TrainingError(f"a pack trains distinct seeds of one (model, strength); got {[str(c) for c in cells]}")
+        self.settings, self.device = settings, device
+        packed = torch.as_tensor(packed).to(device)  # one copy of the dataset for the whole pack
+        self.members = [CellTrainer(packed, cell, settings, device, pack_size=len(cells)) for cell in cells]
+        first = self.members[0]
+        self.objective, self.total_steps = first.objective, first.total_steps
+        self.steps_per_epoch = first.sampler.steps_per_epoch
+        self.vae = _on_meta(first.model)
+        self.disc = _on_meta(first.discriminator) if first.discriminator is not None else None
+        self.params = self.disc_params = None
+        self._stack()
+        batched = vmap if len(cells) > 1 else _pack_of_one
+        self._vae_step = batched(self._cell_loss, in_dims=(0, 0 if self.disc else None, 0, 0, 0, None))
+        self._disc_step = batched(self._cell_disc_loss, in_dims=(0,) * 6) if self.disc else None
+        if compile:
+            self._vae_step = torch.compile(self._vae_step)
+            self._disc_step = torch.compile(self._disc_step) if self.disc else None
+
+    # -- stacked state <-> the members' own models and optimisers ---------------------------------------
+    def _stack(self) -> None:
+        """Stack the members' parameters and Adam states into the pack's (called at the start and after resume)."""
+        s = self.settings
+        self.params, _ = stack_module_state([m.model for m in self.members])
+        self.optimizer = self._stacked_adam(self.params, [m.optimizer for m in self.members],
+                                            s.learning_rate, s.adam_betas)
+        if self.disc:
+            d = s.discriminator
+            self.disc_params, _ = stack_module_state([m.discriminator for m in self.members])
+            self.disc_optimizer = self._stacked_adam(self.disc_params, [m.disc_optimizer for m in self.members],
+                                                     d["learning_rate"], tuple(d["adam_betas"]))
+
+    @staticmethod
+    def _stacked_adam(params: dict, optimizers: list, lr: float, betas: tuple) -> torch.optim.Adam:
+        adam = torch.optim.Adam(params.values(), lr=lr, betas=betas)
+        states = [o.state_dict()["state"] for o in optimizers]
+        if states[0]:  # resumed: stack the members' moments (they share the step count)
+            stacked = {}
+            for index in states[0]:
+                moments = {k: torch.stack([st[index][k] for st in states]) for k in ("exp_avg", "exp_avg_sq")}
+                stacked[index] = {"step": states[0][index]["step"].clone(), **moments}
+            adam.load_state_dict({"state": stacked, "param_groups": adam.state_dict()["param_groups"]})
+        return adam
+
+    def _unstack(self, step: int) -> None:
+        """Copy the pack's parameters and Adam states back into each member (before a checkpoint or the outputs)."""
+        pairs = [(self.params, self.optimizer, "model", "optimizer")]
+        if self.disc:
+            pairs.append((self.disc_params, self.disc_optimizer, "discriminator", "disc_optimizer"))
+        for params, adam, net_name, opt_name in pairs:
+            state = adam.state_dict()["state"]
+            for i, member in enumerate(self.members):
+                net, opt = getattr(member, net_name), getattr(member, opt_name)
+                with torch.no_grad():
+                    for name, p in net.named_parameters():
+                        p.copy_(params[name][i])
+                own = opt.state_dict()
+                own["state"] = {index: {"step": st["step"].clone(), "exp_avg": st["exp_avg"][i].clone(),
+                                        "exp_avg_sq": st["exp_avg_sq"][i].clone()} for index, st in state.items()}
+                opt.load_state_dict(own)
+        for member in self.members:
+            member.step = step
+
+    # -- one step ---------------------------------------------------------------------------------------
+    def _cell_loss(self, params, disc_params, x, noise, draws, step):
+        with autocast(self.device, self.settings.precision):
+            out = functional_call(self.vae, params, (x, noise))
+        out = tuple(t.float() for t in out)
+        disc = None if disc_params is None else (lambda z: functional_call(self.disc, disc_params, (z,)))
+        parts = self.objective.loss(out, x, step, draws, discriminator=disc)
+        return parts, out[3]
+
+    def _cell_disc_loss(self, params, disc_params, x2, z, z2_noise, uniform):
+        encoder = {k.removeprefix("encoder."): v.detach() for k, v in params.items() if k.startswith("encoder.")}
+        mu2, logvar2 = functional_call(self.vae.encoder, encoder, (x2,))
+        z2 = (mu2 + torch.exp(0.5 * logvar2) * z2_noise).detach()
+        return self.objective.discriminator_loss(
+            z, z2, uniform, discriminator=lambda v: functional_call(self.disc, disc_params, (v,)))
+
+    def train_step(self, step: int) -> torch.Tensor:
+        """One step of every member; returns their recorded values, (k, len(RECORDED)), NaN = not defined."""
+        x = torch.stack([m.sampler.batch(step) for m in self.members])
+        drawn = [m.draw_for_loss(x.shape[1]) for m in self.members]
+        noise = torch.stack([n for n, _ in drawn])
+        draws = {k: torch.stack([d[k] for _, d in drawn]) for k in drawn[0][1]}
+        parts, z = self._vae_step(self.params, self.disc_params, x, noise, draws, step)
+        self.optimizer.zero_grad(set_to_none=True)
+        parts["loss"].sum().backward()  # the cells are independent: each gets its own gradient
+        self.optimizer.step()
+        if self.disc:
+            x2 = torch.stack([m.sampler.batch(step, stream=1) for m in self.members])
+            drawn = [m.draw_for_discriminator(x2.shape[1]) for m in self.members]
+            z2_noise, uniform = (torch.stack(t) for t in zip(*drawn))
+            parts["disc_loss"] = self._disc_step(self.params, self.disc_params, x2, z.detach(), z2_noise, uniform)
+            self.disc_optimizer.zero_grad(set_to_none=True)
+            parts["disc_loss"].sum().backward()
+            self.disc_optimizer.step()
+        undefined = torch.full((len(self.members),), float("nan"), device=self.device)
+        return torch.stack([parts[k].detach() if k in parts else undefined for k in RECORDED], dim=1)
+
+    # -- resume -----------------------------------------------------------------------------------------
+    def try_resume(self, checkpoints: list[Path]) -> int:
+        resumed = [m.try_resume(path) for m, path in zip(self.members, checkpoints)]
+        steps = {m.step for m in self.members}
+        if not any(resumed):
+            return 0
+        if all(resumed) and len(steps) == 1:
+            self._stack()
+            return steps.pop()
+        # Only when killed while writing the pack's checkpoints: the members stand at different steps.
+        log.warning("the checkpoints of this pack are at different steps (%s); starting every cell from step 0",
+                    ", ".join(f"{m.cell}: {m.step if r else 'none'}" for m, r in zip(self.members, resumed)))
+        fresh = [CellTrainer(m.sampler.packed, m.cell, self.settings, self.device, m.pack_size) for m in self.members]
+        self.members = fresh
+        self._stack()
+        return 0
+
+    # -- the loop ---------------------------------------------------------------------------------------
+    def run(self, checkpoints: list[Path], progress: bool = True) -> None:
+        s = self.settings
+        start = self.try_resume(checkpoints)
+        bar = tqdm(total=self.total_steps, initial=start, desc=f"pack of {len(self.members)}", unit="step",
+                   disable=not progress, mininterval=10)
+        buffer, first, started = [], start, time.perf_counter()
+        for step in range(start, self.total_steps):
+            buffer.append(self.train_step(step))
+            bar.update()
+            done = step + 1
+            if done % s.log_every == 0 or done % s.checkpoint_every == 0 or done == self.total_steps:
+                values = torch.stack(buffer, dim=1)  # (k, steps, recorded)
+                seconds = time.perf_counter() - started
+                for member, member_values in zip(self.members, values):
+                    member.flush(list(member_values), first, seconds)
+                buffer, first, started = [], done, time.perf_counter()
+                if done % s.checkpoint_every == 0 and done < self.total_steps:
+                    self._unstack(done)
+                    for member, path in zip(self.members, checkpoints):
+                        member.save(path)
+        bar.close()
+        self._unstack(self.total_steps)
+
+
+def train_pack(packed, cells: list[Cell], settings: TrainSettings, outdirs: list, device: str = "auto",
+               compile: bool = False, progress: bool = True) -> list[dict]:
+    """Train ``cells`` (seeds of one model and strength) together; each gets the outputs ``train_cell`` writes."""
+    outdirs = [Path(d) for d in outdirs]
+    for d in outdirs:
+        d.mkdir(parents=True, exist_ok=True)
+    checkpoints = [d / "resume.pt" for d in outdirs]
+    started = time.perf_counter()
+    trainer = PackTrainer(packed, cells, settings, pick_device(device), compile=compile)
+    log.info("training a pack of %d cells (%s) on %s for %d steps (%d per epoch)", len(cells),
+             ", ".join(map(str, cells)), trainer.device, trainer.total_steps, trainer.steps_per_epoch)
+    trainer.run(checkpoints, progress=progress)
+    wall = time.perf_counter() - started
+    summaries = []
+    for member, outdir, checkpoint in zip(trainer.members, outdirs, checkpoints):
+        summary = member.write_outputs(outdir, wall)
+        log.info("finished %s: %s", member.cell, summary["final"])
+        with contextlib.suppress(FileNotFoundError):
+            checkpoint.unlink()
+        summaries.append(summary)
+    return summaries

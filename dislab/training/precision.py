@@ -1,0 +1,35 @@
+"""``training.precision``: how much float32 arithmetic may be rounded for speed.
+
+- ``float32``: strict IEEE float32 everywhere (the thesis' arithmetic; TF32 is switched off on GPUs, where cuDNN
+  would otherwise use it for convolutions by default).
+- ``tf32``: float32 tensors, TF32 tensor-core matmuls and convolutions on NVIDIA GPUs (Ampere and later); the
+  same as ``float32`` on a CPU.
+- ``bfloat16``: the networks' forward pass under bfloat16 autocast; the objective, the gradients' accumulation
+  into the float32 weights and Adam stay float32.
+
+``scripts/compare_precision.py`` trains the same cells both ways and prints the loss curves' gap next to the
+gap between seeds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+
+PRECISIONS = ("float32", "tf32", "bfloat16")
+
+
+def set_precision(precision: str) -> None:
+    if precision not in PRECISIONS:
+        raise ValueError(f"training.precision must be one of {PRECISIONS}, got {precision!r}")
+    mode = "tf32" if precision == "tf32" else "ieee"
+    torch.backends.cuda.matmul.fp32_precision = mode
+    torch.backends.cudnn.conv.fp32_precision = mode
+
+
+def autocast(device: torch.device, precision: str):
+    """The context the networks' forward pass runs in."""
+    if precision == "bfloat16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()

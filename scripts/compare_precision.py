@@ -1,0 +1,84 @@
+#!/usr/bin/env python
+"""Does a faster precision change the science? Train the same cells in float32 and in another precision and
+compare the loss curves' gap with the seed-to-seed spread of float32 itself.
+
+    python scripts/compare_precision.py --data resources/dsprites_ndarray_co1sh3sc6or40x32y32_64x64.hdf5
+    python scripts/compare_precision.py --grid 3 6 10 32 32 --steps 1500 --seeds 0 1 2 --other bfloat16
+
+For each logged step it prints the mean loss over the seeds for both precisions, the gap of the means, and the
+standard deviation across seeds (float32); the last line gives the largest |gap| / spread. A ratio well under 1
+means the precision changes the curve by less than changing the seed does. ``--device cuda`` on a GPU machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from dislab.cells import Cell
+from dislab.data.grid import FactorGrid
+from dislab.data.loader import DSprites
+from dislab.data.synthetic import write_synthetic_hdf5
+from dislab.training.trainer import CellTrainer, TrainSettings, pick_device
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def train_curve(data, cell, settings, device):
+    trainer = CellTrainer(data.packed, cell, settings, device, channels_last=True)
+    trainer.run(Path(tempfile.mkdtemp()) / "resume.pt", progress=False)
+    return np.array([row["step"] for row in trainer.rows]), np.array([row["loss"] for row in trainer.rows])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", help="a dSprites HDF5 file (default: render --grid)")
+    parser.add_argument("--grid", type=int, nargs=5, default=[3, 6, 10, 32, 32],
+                        metavar=("SHAPE", "SCALE", "ORIENTATION", "POSX", "POSY"))
+    parser.add_argument("--model", default="betavae")
+    parser.add_argument("--strength", type=float, default=4.0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--log-every", type=int, default=100)
+    parser.add_argument("--other", default="bfloat16", choices=["tf32", "bfloat16"])
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--config", default=str(REPO / "config" / "thesis.yaml"))
+    args = parser.parse_args()
+
+    cfg = yaml.safe_load(open(args.config))
+    if args.data:
+        path = args.data
+    else:
+        path = Path(tempfile.mkdtemp()) / "dsprites.hdf5"
+        write_synthetic_hdf5(path, FactorGrid(tuple([1] + args.grid)), progress=False)
+    data = DSprites.load(path)
+    device = pick_device(args.device)
+    options = {k: v for k, v in cfg["models"].get(args.model, {}).items() if k != "strengths"}
+    curves = {}
+    for precision in ("float32", args.other):
+        training = {**cfg["training"], "steps": args.steps, "log_every": args.log_every,
+                    "checkpoint_every": args.steps + 1, "precision": precision}
+        settings = TrainSettings.from_config({"model": cfg["model"], "training": training, "options": options})
+        runs = [train_curve(data, Cell(args.model, args.strength, seed), settings, device) for seed in args.seeds]
+        steps = runs[0][0]
+        curves[precision] = np.stack([loss for _, loss in runs])
+        print(f"trained {len(args.seeds)} seeds in {precision}", flush=True)
+
+    ref, other = curves["float32"], curves[args.other]
+    spread = ref.std(axis=0, ddof=1)
+    gap = other.mean(axis=0) - ref.mean(axis=0)
+    print(f"{args.model} strength {args.strength:g}, {len(data)} images, device {device}, seeds {args.seeds}")
+    print(f"{'step':>6} {'float32':>10} {args.other:>10} {'gap':>9} {'seed sd':>9} {'|gap|/sd':>9}")
+    for i, step in enumerate(steps):
+        print(f"{step:6d} {ref[:, i].mean():10.2f} {other[:, i].mean():10.2f} {gap[i]:9.2f} {spread[i]:9.2f} "
+              f"{abs(gap[i]) / spread[i]:9.2f}")
+    late = slice(len(steps) // 2, None)  # the first steps fall fast and say little
+    print(f"largest |gap| / seed sd over the second half of training: {np.max(np.abs(gap[late]) / spread[late]):.2f}")
+
+
+if __name__ == "__main__":
+    main()

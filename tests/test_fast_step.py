@@ -1,0 +1,67 @@
+"""The faster ways to run a step (compiled, channels-last, packed, bfloat16) compute the same loss."""
+
+import pytest
+import torch
+from test_training import settings
+
+from dislab.cells import Cell
+from dislab.training.pack import PackTrainer
+from dislab.training.precision import set_precision
+from dislab.training.trainer import CellTrainer, TrainSettings
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(autouse=True)
+def strict_float32():
+    yield
+    set_precision("float32")
+
+
+def _loss_and_grads(trainer, x, noise, draws):
+    parts, _ = trainer.forward_loss(x, noise, draws, 0)
+    trainer.optimizer.zero_grad()
+    parts["loss"].backward()
+    return parts["loss"].detach(), [p.grad.clone() for p in trainer.model.parameters()]
+
+
+def _fixed_batch(trainer):
+    x = trainer.sampler.batch(0)
+    noise, draws = trainer.draw_for_loss(len(x))
+    return x, noise, draws
+
+
+@pytest.mark.parametrize("how", [{"compile": True}, {"channels_last": True}])
+def test_a_faster_step_gives_the_eager_loss_and_gradients_on_a_fixed_batch(tiny_data, how):
+    s = TrainSettings.from_config(settings("btcvae"))
+    eager = CellTrainer(tiny_data.packed, Cell("btcvae", 6.0, 0), s, CPU)
+    fast = CellTrainer(tiny_data.packed, Cell("btcvae", 6.0, 0), s, CPU, **how)
+    batch = _fixed_batch(eager)
+    loss, grads = _loss_and_grads(eager, *batch)
+    fast_loss, fast_grads = _loss_and_grads(fast, *batch)
+    torch.testing.assert_close(fast_loss, loss, rtol=1e-5, atol=0)
+    for g, f in zip(grads, fast_grads):
+        torch.testing.assert_close(f, g, rtol=1e-3, atol=1e-3 * g.abs().max().item())
+
+
+def test_a_compiled_pack_step_gives_the_eager_pack_step(tiny_data):
+    s = TrainSettings.from_config(settings("factorvae"))
+    cells = [Cell("factorvae", 10.0, seed) for seed in (0, 1)]
+    eager = PackTrainer(tiny_data.packed, cells, s, CPU).train_step(0)
+    compiled = PackTrainer(tiny_data.packed, cells, s, CPU, compile=True).train_step(0)
+    assert eager.shape == (2, 6)
+    torch.testing.assert_close(compiled, eager, rtol=1e-5, atol=1e-6, equal_nan=True)
+
+
+def test_bfloat16_rounds_the_forward_pass_but_keeps_the_loss_close(tiny_data):
+    exact = CellTrainer(tiny_data.packed, Cell("betavae", 4.0, 0), TrainSettings.from_config(settings()), CPU)
+    rounded = CellTrainer(tiny_data.packed, Cell("betavae", 4.0, 0),
+                          TrainSettings.from_config(settings(precision="bfloat16")), CPU)
+    batch = _fixed_batch(exact)
+    loss, _ = _loss_and_grads(exact, *batch)
+    bf16_loss, grads = _loss_and_grads(rounded, *batch)
+    assert bf16_loss.dtype == torch.float32 and all(g.dtype == torch.float32 for g in grads)
+    assert bf16_loss != loss  # autocast is on
+    assert abs(bf16_loss - loss) / loss < 1e-2
+    with pytest.raises(ValueError, match="training.precision"):
+        set_precision("float16")

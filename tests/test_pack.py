@@ -1,0 +1,118 @@
+"""Packs: several seeds of one (model, strength) trained in one process, each cell keeping its own results."""
+
+import logging
+
+import pandas as pd
+import pytest
+import torch
+from test_training import settings
+
+from dislab.cells import Cell
+from dislab.errors import TrainingError
+from dislab.models.objectives import REGISTRY
+from dislab.training.pack import PackTrainer, train_pack
+from dislab.training.trainer import CellTrainer, TrainSettings, train_cell
+
+CPU = torch.device("cpu")
+
+
+def _state(path):
+    state = torch.load(path, weights_only=False)
+    return {**state["model"], **{f"disc.{k}": v for k, v in (state["discriminator"] or {}).items()}}
+
+
+def _log(outdir):
+    return pd.read_csv(outdir / "train_log.csv").drop(columns="steps_per_s")
+
+
+@pytest.mark.parametrize("model", sorted(REGISTRY))
+def test_a_pack_of_one_is_the_single_cell_trainer_bit_for_bit(tiny_data, tmp_path, model):
+    s = TrainSettings.from_config(settings(model, steps=6, log_every=2, checkpoint_every=3))
+    cell = Cell(model, 4.0, 0)
+    train_cell(tiny_data.packed, cell, s, tmp_path / "alone", device="cpu", progress=False)
+    train_pack(tiny_data.packed, [cell], s, [tmp_path / "pack"], device="cpu", progress=False)
+    alone, packed = _state(tmp_path / "alone" / "model.pt"), _state(tmp_path / "pack" / "model.pt")
+    assert alone.keys() == packed.keys()
+    assert all(torch.equal(alone[k], packed[k]) for k in alone)
+    pd.testing.assert_frame_equal(_log(tmp_path / "alone"), _log(tmp_path / "pack"), check_exact=True)
+
+
+@pytest.mark.parametrize("model", ["betavae", "factorvae", "btcvae", "dipvae", "infovae"])
+def test_a_pack_of_seeds_matches_the_seeds_trained_alone(tiny_data, tmp_path, model):
+    s = TrainSettings.from_config(settings(model, steps=5, log_every=1))
+    cells = [Cell(model, 4.0, seed) for seed in (0, 1, 2)]
+    for cell in cells:
+        train_cell(tiny_data.packed, cell, s, tmp_path / f"alone{cell.seed}", device="cpu", progress=False)
+    summaries = train_pack(tiny_data.packed, cells, s, [tmp_path / f"pack{c.seed}" for c in cells], device="cpu",
+                           progress=False)
+    assert [x["pack_size"] for x in summaries] == [3, 3, 3]
+    for cell in cells:
+        alone, packed = _log(tmp_path / f"alone{cell.seed}"), _log(tmp_path / f"pack{cell.seed}")
+        assert len(alone) == len(packed) == 5
+        pd.testing.assert_frame_equal(alone, packed, check_exact=False, rtol=1e-4, atol=1e-4)
+    # the seeds are trained, not copied: their curves differ from each other
+    assert not _log(tmp_path / "pack0")["loss"].equals(_log(tmp_path / "pack1")["loss"])
+
+
+def _fail_at(monkeypatch, step):
+    real = PackTrainer.train_step
+
+    def train_step(self, at):
+        if at == step:
+            raise KeyboardInterrupt("killed")
+        return real(self, at)
+
+    monkeypatch.setattr(PackTrainer, "train_step", train_step)
+
+
+def test_an_interrupted_pack_resumes_each_cell_from_its_own_checkpoint(tiny_data, tmp_path, monkeypatch):
+    s = TrainSettings.from_config(settings("factorvae", steps=10, log_every=1, checkpoint_every=4))
+    cells = [Cell("factorvae", 10.0, seed) for seed in (0, 1)]
+    straight = [tmp_path / f"straight{c.seed}" for c in cells]
+    train_pack(tiny_data.packed, cells, s, straight, device="cpu", progress=False)
+
+    killed = [tmp_path / f"killed{c.seed}" for c in cells]
+    with monkeypatch.context() as m:
+        _fail_at(m, 6)
+        with pytest.raises(KeyboardInterrupt):
+            train_pack(tiny_data.packed, cells, s, killed, device="cpu", progress=False)
+    for d in killed:
+        assert torch.load(d / "resume.pt", weights_only=False)["step"] == 4 and not (d / "model.pt").exists()
+    # each cell's checkpoint is a single-cell checkpoint: the single-cell trainer reads it
+    alone = CellTrainer(tiny_data.packed, cells[1], s, CPU)
+    assert alone.try_resume(killed[1] / "resume.pt") and alone.step == 4
+
+    train_pack(tiny_data.packed, cells, s, killed, device="cpu", progress=False)
+    for a, b in zip(straight, killed):
+        assert all(torch.equal(x, y) for x, y in zip(_state(a / "model.pt").values(), _state(b / "model.pt").values()))
+        pd.testing.assert_frame_equal(_log(a), _log(b), check_exact=True)
+        assert not (b / "resume.pt").exists()
+
+
+def test_checkpoints_at_different_steps_restart_the_pack_with_a_warning(tiny_data, tmp_path, caplog):
+    s = TrainSettings.from_config(settings("betavae", steps=6, log_every=2, checkpoint_every=4))
+    cells = [Cell("betavae", 1.0, seed) for seed in (0, 1)]
+    straight = [tmp_path / f"straight{c.seed}" for c in cells]
+    train_pack(tiny_data.packed, cells, s, straight, device="cpu", progress=False)
+    lone = CellTrainer(tiny_data.packed, cells[0], s, CPU)
+    for step in range(4):
+        lone.train_step(step)
+    lone.step = 4
+    (tmp_path / "mixed0").mkdir()
+    lone.save(tmp_path / "mixed0" / "resume.pt")  # seed 0 at step 4, seed 1 without a checkpoint
+
+    with caplog.at_level(logging.WARNING):
+        train_pack(tiny_data.packed, cells, s, [tmp_path / "mixed0", tmp_path / "mixed1"], device="cpu",
+                   progress=False)
+    assert "different steps" in caplog.text and "starting every cell from step 0" in caplog.text
+    for seed in (0, 1):
+        a, b = _state(tmp_path / f"straight{seed}" / "model.pt"), _state(tmp_path / f"mixed{seed}" / "model.pt")
+        assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_pack_takes_seeds_of_one_model_and_strength_only(tiny_data):
+    s = TrainSettings.from_config(settings("betavae"))
+    with pytest.raises(TrainingError, match="distinct seeds of one"):
+        PackTrainer(tiny_data.packed, [Cell("betavae", 1.0, 0), Cell("betavae", 3.0, 1)], s, CPU)
+    with pytest.raises(TrainingError, match="distinct seeds of one"):
+        PackTrainer(tiny_data.packed, [Cell("betavae", 1.0, 0), Cell("betavae", 1.0, 0)], s, CPU)
