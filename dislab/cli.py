@@ -69,6 +69,9 @@ def cmd_train(args):
         train_cell(data.packed, cells[0], settings, args.outdir[0], device=args.device,
                    channels_last=args.channels_last, compile=args.compile)
     else:
+        if args.channels_last:
+            log.info("channels-last applies to one cell at a time; this pack of %d runs in the default layout",
+                     len(cells))
         train_pack(data.packed, cells, settings, args.outdir, device=args.device, compile=args.compile)
 
 

@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from dislab.cells import Cell
 from dislab.errors import TrainingError
+from dislab.training.batches import unpack_images
 from dislab.training.precision import autocast
 from dislab.training.trainer import RECORDED, CellTrainer, TrainSettings, pick_device
 
@@ -53,8 +54,9 @@ class PackTrainer:
         if len({(c.model, c.strength) for c in cells}) != 1 or len(set(cells)) != len(cells):
             raise TrainingError(f"a pack trains distinct seeds of one (model, strength); got {[str(c) for c in cells]}")
         self.settings, self.device = settings, device
-        packed = torch.as_tensor(packed).to(device)  # one copy of the dataset for the whole pack
-        self.members = [CellTrainer(packed, cell, settings, device, pack_size=len(cells)) for cell in cells]
+        self.packed = torch.as_tensor(packed).to(device)  # one copy of the dataset for the whole pack
+        self.members = [CellTrainer(self.packed, cell, settings, device, pack_size=len(cells)) for cell in cells]
+        self.undefined = torch.full((len(cells),), float("nan"), device=device)
         first = self.members[0]
         self.objective, self.total_steps = first.objective, first.total_steps
         self.steps_per_epoch = first.sampler.steps_per_epoch
@@ -129,9 +131,15 @@ class PackTrainer:
         return self.objective.discriminator_loss(
             z, z2, uniform, discriminator=lambda v: functional_call(self.disc, disc_params, (v,)))
 
+    def batches(self, step: int, stream: int = 0) -> torch.Tensor:
+        """Every member's own batch, (k, batch, 1, 64, 64), in one gather."""
+        indices = torch.stack([m.sampler.indices(step, stream) for m in self.members])
+        images = unpack_images(self.packed[indices.reshape(-1)])
+        return images.reshape(*indices.shape, *images.shape[1:])
+
     def train_step(self, step: int) -> torch.Tensor:
         """One step of every member; returns their recorded values, (k, len(RECORDED)), NaN = not defined."""
-        x = torch.stack([m.sampler.batch(step) for m in self.members])
+        x = self.batches(step)
         drawn = [m.draw_for_loss(x.shape[1]) for m in self.members]
         noise = torch.stack([n for n, _ in drawn])
         draws = {k: torch.stack([d[k] for _, d in drawn]) for k in drawn[0][1]}
@@ -140,15 +148,14 @@ class PackTrainer:
         parts["loss"].sum().backward()  # the cells are independent: each gets its own gradient
         self.optimizer.step()
         if self.disc:
-            x2 = torch.stack([m.sampler.batch(step, stream=1) for m in self.members])
+            x2 = self.batches(step, stream=1)
             drawn = [m.draw_for_discriminator(x2.shape[1]) for m in self.members]
             z2_noise, uniform = (torch.stack(t) for t in zip(*drawn))
             parts["disc_loss"] = self._disc_step(self.params, self.disc_params, x2, z.detach(), z2_noise, uniform)
             self.disc_optimizer.zero_grad(set_to_none=True)
             parts["disc_loss"].sum().backward()
             self.disc_optimizer.step()
-        undefined = torch.full((len(self.members),), float("nan"), device=self.device)
-        return torch.stack([parts[k].detach() if k in parts else undefined for k in RECORDED], dim=1)
+        return torch.stack([parts[k].detach() if k in parts else self.undefined for k in RECORDED], dim=1)
 
     # -- resume -----------------------------------------------------------------------------------------
     def try_resume(self, checkpoints: list[Path]) -> int:
@@ -162,7 +169,7 @@ class PackTrainer:
         # Only when killed while writing the pack's checkpoints: the members stand at different steps.
         log.warning("the checkpoints of this pack are at different steps (%s); starting every cell from step 0",
                     ", ".join(f"{m.cell}: {m.step if r else 'none'}" for m, r in zip(self.members, resumed)))
-        fresh = [CellTrainer(m.sampler.packed, m.cell, self.settings, self.device, m.pack_size) for m in self.members]
+        fresh = [CellTrainer(self.packed, m.cell, self.settings, self.device, m.pack_size) for m in self.members]
         self.members = fresh
         self._stack()
         return 0
