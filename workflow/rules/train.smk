@@ -4,7 +4,6 @@ TRAINING = config["training"]
 TRAIN_FLAGS = " ".join(
     flag for flag, wanted in (("--channels-last", TRAINING["channels_last"]), ("--compile", TRAINING["compile"])) if wanted
 )
-CELL_OUTPUTS = ("model.pt", "train_log.csv", "summary.json")
 
 
 if TRAINING["pack_size"] == 1:
