@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 
+from dislab.allocator import keep_freed_memory
 from dislab.errors import DislabError
 
 log = logging.getLogger("dislab")
@@ -302,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     args = build_parser().parse_args(argv)
+    keep_freed_memory()  # every command is a batch job that allocates and frees the same buffers over and over
     try:
         args.func(args)
     except DislabError as exc:

@@ -4,17 +4,25 @@
     python scripts/bench.py                      # every device present
     python scripts/bench.py --device cuda --pack 10 --steps 50
 
-For each variant it prints steps/s and images/s per cell (a pack of k cells counts k cell-steps per step), the
-ratio to the plain eager loop measured just before it on the same device, and the projected wall time of the
-thesis grid (``--config``: 170 cells x 345,600 steps of batch 64) on one such device, the jobs run one after the
-other. The plain loop is the thesis architecture written the obvious way: float32, default memory layout, a
-fixed batch, β-VAE loss, Adam. dislab's variants run the real trainer (CellTrainer / PackTrainer) on random
+Every variant runs in a process of its own, as a training job does, for ``--rounds`` rounds of ``--steps`` steps
+after ``--warmup`` steps (compilation happens there), and reports its median: steps/s and images/s per cell (a
+pack of k cells counts k cell-steps per step), the ratio to the plain eager loop, and the projected wall time of
+the thesis grid (``--config``: 170 cells x 345,600 steps of batch 64) on one such device, jobs run one after the
+other. First it prints the FLOPs of a step (PyTorch's FlopCounterMode) and what a large matmul reaches: the
+device's arithmetic yardstick.
+
+The plain eager loop, the reference, is the thesis architecture written the obvious way: float32, default memory
+layout, a fixed batch, β-VAE loss, Adam, the C library's allocator defaults. It runs before and after the others
+(the reference is the mean; a shared machine drifts). The same loop with dislab's allocator setting
+(dislab/allocator.py) is a variant. dislab's variants run the real trainer (CellTrainer / PackTrainer) on random
 bit-packed images of the full dataset's size: data order, batch gathering and unpacking included.
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -22,6 +30,7 @@ import torch
 import torch.nn.functional as F
 import yaml
 
+from dislab.allocator import keep_freed_memory
 from dislab.cells import Cell
 from dislab.models.networks import VAE
 from dislab.models.objectives import kl_per_dim
@@ -29,24 +38,26 @@ from dislab.training.pack import PackTrainer
 from dislab.training.trainer import CellTrainer, TrainSettings
 
 DATASET_SIZE = 737_280
+REFERENCE = "plain eager loop"
 
-# (name, pack size or None for one cell, precision, channels_last, compile)
-CPU_VARIANTS = [
-    ("cell float32", None, "float32", False, False),
-    ("cell float32 channels-last", None, "float32", True, False),
-    ("cell bfloat16 channels-last", None, "bfloat16", True, False),
-    ("cell bfloat16 channels-last compiled", None, "bfloat16", True, True),
-    ("pack float32", "k", "float32", False, False),
-]
-CUDA_VARIANTS = [
-    ("cell float32", None, "float32", False, False),
-    ("cell tf32", None, "tf32", False, False),
-    ("cell bfloat16", None, "bfloat16", False, False),
-    ("cell bfloat16 compiled", None, "bfloat16", False, True),
-    ("pack tf32", "k", "tf32", False, False),
-    ("pack bfloat16", "k", "bfloat16", False, False),
-    ("pack bfloat16 compiled", "k", "bfloat16", False, True),
-]
+# name -> (pack size: None for one cell, "k" for --pack; precision; channels_last; compile)
+CPU_VARIANTS = {
+    "plain eager loop, allocator kept": None,
+    "cell float32": (None, "float32", False, False),
+    "cell float32 channels-last": (None, "float32", True, False),
+    "cell bfloat16 channels-last": (None, "bfloat16", True, False),
+    "cell bfloat16 channels-last compiled": (None, "bfloat16", True, True),
+    "pack float32": ("k", "float32", False, False),
+}
+CUDA_VARIANTS = {
+    "cell float32": (None, "float32", False, False),
+    "cell tf32": (None, "tf32", False, False),
+    "cell bfloat16": (None, "bfloat16", False, False),
+    "cell bfloat16 compiled": (None, "bfloat16", False, True),
+    "pack tf32": ("k", "tf32", False, False),
+    "pack bfloat16": ("k", "bfloat16", False, False),
+    "pack bfloat16 compiled": ("k", "bfloat16", False, True),
+}
 
 
 def sync(device):
@@ -54,21 +65,35 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def timed(step, device, steps, warmup) -> float:
+def timed(step, device, steps) -> float:
     """Calls per second of step(i)."""
-    for i in range(warmup):
-        step(i)
     sync(device)
     start = time.perf_counter()
-    for i in range(warmup, warmup + steps):
+    for i in range(steps):
         step(i)
     sync(device)
     return steps / (time.perf_counter() - start)
 
 
+def matmul_flops_per_s(device, dtype, size=2048) -> float:
+    a, b = (torch.randn(size, size, device=device, dtype=dtype) for _ in range(2))
+    timed(lambda _: a @ b, device, 3)
+    return 2 * size**3 * timed(lambda _: a @ b, device, 10)
+
+
+def flops_per_step(device, batch, latent_dim) -> int:
+    """Forward + backward FLOPs of one training step, counted by PyTorch (convolutions and matmuls)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = VAE(latent_dim).to(device)
+    x = torch.rand(batch, 1, 64, 64, device=device)
+    with FlopCounterMode(display=False) as counter:
+        logits, mu, logvar, _ = model(x, torch.randn(batch, latent_dim, device=device))
+        (F.binary_cross_entropy_with_logits(logits, x) + kl_per_dim(mu, logvar).sum()).backward()
+    return counter.get_total_flops()
+
+
 def plain_eager_loop(device, batch, latent_dim):
-    torch.backends.cuda.matmul.fp32_precision = "ieee"
-    torch.backends.cudnn.conv.fp32_precision = "ieee"
     torch.manual_seed(0)
     model = VAE(latent_dim).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
@@ -85,57 +110,92 @@ def plain_eager_loop(device, batch, latent_dim):
     return step
 
 
-def dislab_step(device, packed, cfg, pack, precision, channels_last, compile):
+def variant_step(name, device, cfg, pack_size):
+    """The step function of one variant and the number of cells it advances."""
+    batch, latent_dim = cfg["model"]["batch_size"], cfg["model"]["latent_dim"]
+    if name == REFERENCE:
+        return plain_eager_loop(device, batch, latent_dim), 1
+    keep_freed_memory()
+    variants = CUDA_VARIANTS if device.type == "cuda" else CPU_VARIANTS
+    if variants[name] is None:
+        return plain_eager_loop(device, batch, latent_dim), 1
+    pack, precision, channels_last, compile = variants[name]
+    packed = torch.from_numpy(
+        np.random.default_rng(0).integers(0, 256, size=(DATASET_SIZE, 64, 8), dtype=np.uint8)).to(device)
     training = {**cfg["training"], "precision": precision}
     settings = TrainSettings.from_config({"model": cfg["model"], "training": training, "options": {}})
     if pack is None:
-        return CellTrainer(packed, Cell("betavae", 4.0, 0), settings, device, channels_last=channels_last,
-                           compile=compile).train_step
-    cells = [Cell("betavae", 4.0, seed) for seed in range(pack)]
-    return PackTrainer(packed, cells, settings, device, compile=compile).train_step
+        trainer = CellTrainer(packed, Cell("betavae", 4.0, 0), settings, device, channels_last=channels_last,
+                              compile=compile)
+        return trainer.train_step, 1
+    cells = [Cell("betavae", 4.0, seed) for seed in range(pack_size)]
+    return PackTrainer(packed, cells, settings, device, compile=compile).train_step, pack_size
+
+
+def run_variant(args, cfg) -> None:
+    """In the variant's own process: print its median cell-steps per second."""
+    device = torch.device(args.on)
+    step, cells = variant_step(args.variant, device, cfg, args.pack)
+    for i in range(args.warmup):
+        step(i)
+    print(np.median([timed(step, device, args.steps) for _ in range(args.rounds)]) * cells)
+
+
+def in_own_process(name, device: str, args, pack_size) -> float:
+    cmd = [sys.executable, __file__, "--variant", name, "--on", device, "--pack", str(pack_size), "--config",
+           args.config, "--steps", str(args.steps), "--rounds", str(args.rounds), "--warmup", str(args.warmup)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"variant {name!r} failed:\n{done.stderr[-3000:]}")
+    return float(done.stdout.split()[-1])
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", choices=["cpu", "cuda", "all"], default="all")
-    parser.add_argument("--steps", type=int, default=30, help="timed steps per variant")
-    parser.add_argument("--warmup", type=int, default=5, help="untimed steps first (compilation happens here)")
+    parser.add_argument("--steps", type=int, default=15, help="timed steps per round")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds per variant; the median counts")
+    parser.add_argument("--warmup", type=int, default=8, help="untimed steps first (compilation happens here)")
     parser.add_argument("--pack", type=int, default=None, help="cells per pack (default: 2 on a CPU, 10 on a GPU)")
     parser.add_argument("--only", nargs="*", help="run only the variants whose names contain one of these")
     parser.add_argument("--config", default="config/thesis.yaml")
+    parser.add_argument("--variant", help=argparse.SUPPRESS)  # set in a variant's own process
+    parser.add_argument("--on", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     cfg = yaml.safe_load(open(args.config))
+    if args.variant:
+        return run_variant(args, cfg)
     batch = cfg["model"]["batch_size"]
     cells = sum(len(m["strengths"]) for m in cfg["models"].values()) * len(cfg["seeds"])
     steps_per_cell = cfg["training"]["steps"] or round(cfg["training"]["epochs"] * (DATASET_SIZE // batch))
-    rng = np.random.default_rng(0)
-    packed = rng.integers(0, 256, size=(DATASET_SIZE, 64, 8), dtype=np.uint8)
     devices = {"cpu": ["cpu"], "cuda": ["cuda"], "all": ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])}
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
           + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""))
     print(f"thesis grid: {cells} cells x {steps_per_cell:,} steps of batch {batch}")
-    print(f"{'device':6} {'variant':40} {'steps/s':>8} {'images/s':>9} {'vs eager':>9} {'grid on 1 device':>17}")
 
     def report(device, name, cell_steps_per_s, eager):
         hours = cells * steps_per_cell / cell_steps_per_s / 3600
-        print(f"{device.type:6} {name:40} {cell_steps_per_s:8.1f} {cell_steps_per_s * batch:9.0f} "
+        print(f"{device:6} {name:44} {cell_steps_per_s:8.1f} {cell_steps_per_s * batch:9.0f} "
               f"{cell_steps_per_s / eager:8.2f}x {hours:15,.1f} h", flush=True)
 
-    for name in devices[args.device]:
-        device = torch.device(name)
-        variants = CUDA_VARIANTS if device.type == "cuda" else CPU_VARIANTS
-        k = args.pack or (10 if device.type == "cuda" else 2)
-        on_device = torch.from_numpy(packed).to(device)
-        eager = timed(plain_eager_loop(device, batch, cfg["model"]["latent_dim"]), device, args.steps, args.warmup)
-        report(device, "plain eager loop (reference)", eager, eager)
-        for label, pack, precision, channels_last, compile in variants:
-            if args.only and not any(o in label for o in args.only):
-                continue
-            size = k if pack == "k" else None
-            step = dislab_step(device, on_device, cfg, size, precision, channels_last, compile)
-            rate = timed(step, device, args.steps, args.warmup) * (size or 1)
-            report(device, label.replace("pack", f"pack of {k}"), rate, eager)
+    for device in devices[args.device]:
+        k = args.pack or (10 if device == "cuda" else 2)
+        flops = flops_per_step(torch.device(device), batch, cfg["model"]["latent_dim"])
+        for dtype in (torch.float32, torch.bfloat16):
+            peak = matmul_flops_per_s(torch.device(device), dtype)
+            print(f"{device}: a step is {flops / 1e9:.2f} GFLOP; a 2048x2048 {str(dtype)[6:]} matmul runs at "
+                  f"{peak / 1e9:,.0f} GFLOP/s, which is {peak / flops:,.1f} steps/s")
+        print(f"{'device':6} {'variant':44} {'steps/s':>8} {'images/s':>9} {'vs eager':>9} {'grid on 1 device':>17}")
+        variants = CUDA_VARIANTS if device == "cuda" else CPU_VARIANTS
+        names = [n for n in variants if not args.only or any(o in n for o in args.only)]
+        before = in_own_process(REFERENCE, device, args, k)
+        rates = {name: in_own_process(name, device, args, k) for name in names}
+        after = in_own_process(REFERENCE, device, args, k)
+        eager = (before + after) / 2
+        report(device, f"{REFERENCE} (ref.: {before:.1f}, then {after:.1f})", eager, eager)
+        for name in names:
+            report(device, name.replace("pack", f"pack of {k}"), rates[name], eager)
 
 
 if __name__ == "__main__":

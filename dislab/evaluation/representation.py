@@ -12,8 +12,9 @@ import torch
 from tqdm import tqdm
 
 
-# On the CPU small batches keep the activations in cache: batches of 64 encode about 2.5x more images per second
-# than batches of 2,048 on 2 cores (scripts/bench_evaluate.py). A GPU wants large batches.
+# On the CPU small batches keep the activations in cache: batches of 64 encode about 3x more images per second
+# than batches of 2,048 on 2 cores (with dislab.allocator's setting, as every dislab command runs). A GPU wants
+# large batches.
 CPU_BATCH, GPU_BATCH = 64, 4096
 
 
