@@ -3,7 +3,8 @@
 
     python scripts/bench_train.py [--steps 30] [--batch-size 64]
 
-Times CellTrainer.train_step (the step the workflow runs) on a rendered dSprites subset after warm-up steps.
+Times CellTrainer.train_step (the step the workflow runs) on a rendered dSprites subset after warm-up steps, with
+the config's precision, channels_last and compile settings and the allocator setting every dislab command uses.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import numpy as np
 import torch
 import yaml
 
+from dislab.allocator import keep_freed_memory
 from dislab.data.grid import FactorGrid
 from dislab.data.loader import DSprites
 from dislab.data.render import render_grid
-from dislab.models.objectives import REGISTRY
 from dislab.cells import Cell
+from dislab.models.objectives import REGISTRY
 from dislab.training.trainer import CellTrainer, TrainSettings
 
 
@@ -30,8 +32,9 @@ def rendered_subset(sizes=(1, 3, 6, 10, 16, 16)):
     return DSprites(np.packbits(images, axis=-1), classes, grid.all_values(classes))
 
 
-def bench(data, model, settings, device, steps, warmup):
-    trainer = CellTrainer(data.packed, Cell(model, 10.0, 0), settings, torch.device(device))
+def bench(data, model, settings, device, steps, warmup, training):
+    trainer = CellTrainer(data.packed, Cell(model, 10.0, 0), settings, torch.device(device),
+                          channels_last=training["channels_last"], compile=training["compile"])
     for step in range(warmup):
         trainer.train_step(step)
     if device == "cuda":
@@ -52,6 +55,7 @@ def main():
     parser.add_argument("--config", default="config/thesis.yaml")
     args = parser.parse_args()
     cfg = yaml.safe_load(open(args.config))
+    keep_freed_memory()
     data = rendered_subset()
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, batch {args.batch_size}, "
@@ -63,7 +67,7 @@ def main():
             s = TrainSettings.from_config({
                 "model": {**cfg["model"], "batch_size": args.batch_size}, "training": cfg["training"],
                 "options": options})
-            rate = bench(data, model, s, device, args.steps, args.warmup)
+            rate = bench(data, model, s, device, args.steps, args.warmup, cfg["training"])
             print(f"{device:8} {model:12} {rate:9.1f} {rate * args.batch_size:9.0f}")
 
 
