@@ -116,3 +116,22 @@ def test_a_pack_takes_seeds_of_one_model_and_strength_only(tiny_data):
         PackTrainer(tiny_data.packed, [Cell("betavae", 1.0, 0), Cell("betavae", 3.0, 1)], s, CPU)
     with pytest.raises(TrainingError, match="distinct seeds of one"):
         PackTrainer(tiny_data.packed, [Cell("betavae", 1.0, 0), Cell("betavae", 1.0, 0)], s, CPU)
+
+
+def test_nan_in_a_pack_stops_it_naming_the_cell_and_keeps_every_checkpoint(tiny_data, tmp_path, monkeypatch):
+    s = TrainSettings.from_config(settings("betavae", steps=30, checkpoint_every=5, log_every=5))
+    original = REGISTRY["betavae"].loss
+
+    def poisoned(self, out, x, step, draws, **kwargs):
+        parts = original(self, out, x, step, draws, **kwargs)
+        if step == 7:
+            parts["loss"] = parts["loss"] * float("nan")
+        return parts
+
+    monkeypatch.setattr(REGISTRY["betavae"], "loss", poisoned)
+    cells = [Cell("betavae", 3.0, seed) for seed in (0, 1)]
+    outdirs = [tmp_path / "seed0", tmp_path / "seed1"]
+    with pytest.raises(TrainingError, match=r"betavae/3/seed0.*step 7.*checkpoint \(step 5\) is kept"):
+        train_pack(tiny_data.packed, cells, s, outdirs, device="cpu", progress=False)
+    for d in outdirs:
+        assert torch.load(d / "resume.pt", weights_only=False)["step"] == 5 and not (d / "model.pt").exists()

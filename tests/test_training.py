@@ -131,8 +131,8 @@ def test_nan_stops_the_job_naming_cell_and_step_and_keeps_the_last_checkpoint(ti
     s = TrainSettings.from_config(settings("betavae", steps=30, checkpoint_every=5, log_every=5))
     original = REGISTRY["betavae"].loss
 
-    def poisoned(self, out, x, step, generator):
-        parts = original(self, out, x, step, generator)
+    def poisoned(self, out, x, step, draws, **kwargs):
+        parts = original(self, out, x, step, draws, **kwargs)
         if step == 7:
             parts["loss"] = parts["loss"] * float("nan")
         return parts
