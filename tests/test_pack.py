@@ -5,7 +5,7 @@ import logging
 import pandas as pd
 import pytest
 import torch
-from test_training import settings
+from test_training import poison_loss_at, settings
 
 from dislab.cells import Cell
 from dislab.errors import TrainingError
@@ -120,15 +120,7 @@ def test_a_pack_takes_seeds_of_one_model_and_strength_only(tiny_data):
 
 def test_nan_in_a_pack_stops_it_naming_the_cell_and_keeps_every_checkpoint(tiny_data, tmp_path, monkeypatch):
     s = TrainSettings.from_config(settings("betavae", steps=30, checkpoint_every=5, log_every=5))
-    original = REGISTRY["betavae"].loss
-
-    def poisoned(self, out, x, step, draws, **kwargs):
-        parts = original(self, out, x, step, draws, **kwargs)
-        if step == 7:
-            parts["loss"] = parts["loss"] * float("nan")
-        return parts
-
-    monkeypatch.setattr(REGISTRY["betavae"], "loss", poisoned)
+    poison_loss_at(monkeypatch, "betavae", 7)
     cells = [Cell("betavae", 3.0, seed) for seed in (0, 1)]
     outdirs = [tmp_path / "seed0", tmp_path / "seed1"]
     with pytest.raises(TrainingError, match=r"betavae/3/seed0.*step 7.*checkpoint \(step 5\) is kept"):

@@ -12,8 +12,7 @@ import yaml
 from conftest import REPO
 
 from dislab.errors import TrainingError
-from dislab.models.networks import VAE
-from dislab.models.objectives import REGISTRY, make_objective
+from dislab.models.objectives import REGISTRY
 from dislab.training.batches import BatchSampler, unpack_images
 from dislab.cells import Cell
 from dislab.training.trainer import CellTrainer, TrainSettings, train_cell
@@ -127,17 +126,22 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(tiny_hdf5, tmp_path):
     pd.testing.assert_frame_equal(a, b)
 
 
-def test_nan_stops_the_job_naming_cell_and_step_and_keeps_the_last_checkpoint(tiny_data, tmp_path, monkeypatch):
-    s = TrainSettings.from_config(settings("betavae", steps=30, checkpoint_every=5, log_every=5))
-    original = REGISTRY["betavae"].loss
+def poison_loss_at(monkeypatch, model: str, at: int) -> None:
+    """Make ``model``'s loss NaN at step ``at`` (for one cell and for a pack alike)."""
+    original = REGISTRY[model].loss
 
     def poisoned(self, out, x, step, draws, **kwargs):
         parts = original(self, out, x, step, draws, **kwargs)
-        if step == 7:
+        if step == at:
             parts["loss"] = parts["loss"] * float("nan")
         return parts
 
-    monkeypatch.setattr(REGISTRY["betavae"], "loss", poisoned)
+    monkeypatch.setattr(REGISTRY[model], "loss", poisoned)
+
+
+def test_nan_stops_the_job_naming_cell_and_step_and_keeps_the_last_checkpoint(tiny_data, tmp_path, monkeypatch):
+    s = TrainSettings.from_config(settings("betavae", steps=30, checkpoint_every=5, log_every=5))
+    poison_loss_at(monkeypatch, "betavae", 7)
     with pytest.raises(TrainingError, match=r"betavae/3/seed0.*step 7.*checkpoint \(step 5\) is kept"):
         train_cell(tiny_data.packed, Cell("betavae", 3, 0), s, tmp_path, device="cpu", progress=False)
     assert torch.load(tmp_path / "resume.pt", weights_only=False)["step"] == 5
