@@ -7,7 +7,7 @@ from test_training import settings
 from dislab.cells import Cell
 from dislab.training.pack import PackTrainer
 from dislab.training.precision import set_precision
-from dislab.training.trainer import CellTrainer, TrainSettings
+from dislab.training.trainer import CellTrainer, TrainSettings, discriminator_fn
 
 CPU = torch.device("cpu")
 
@@ -65,3 +65,25 @@ def test_bfloat16_rounds_the_forward_pass_but_keeps_the_loss_close(tiny_data):
     assert abs(bf16_loss - loss) / loss < 1e-2
     with pytest.raises(ValueError, match="training.precision"):
         set_precision("float16")
+
+
+def test_the_vae_step_computes_no_gradient_for_the_discriminator(tiny_data):
+    trainer = CellTrainer(tiny_data.packed, Cell("factorvae", 10.0, 0),
+                          TrainSettings.from_config(settings("factorvae")), CPU)
+    parts, _ = trainer.forward_loss(*_fixed_batch(trainer), 0)
+    parts["tc"].backward()
+    assert all(p.grad is None for p in trainer.discriminator.parameters())  # its own step computes those
+    encoder_grads = [p.grad for p in trainer.model.encoder.parameters()]
+    assert all(g is not None and g.abs().sum() > 0 for g in encoder_grads)  # the TC term still trains the encoder
+
+
+def test_in_bfloat16_the_discriminator_is_rounded_too_and_returns_float32_logits(tiny_data):
+    trainer = CellTrainer(tiny_data.packed, Cell("factorvae", 10.0, 0),
+                          TrainSettings.from_config(settings("factorvae")), CPU)
+    params = dict(trainer.discriminator.named_parameters())
+    z = torch.randn(64, trainer.settings.latent_dim, generator=torch.Generator().manual_seed(0))
+    exact = discriminator_fn(trainer.discriminator, params, CPU, "float32")(z)
+    rounded = discriminator_fn(trainer.discriminator, params, CPU, "bfloat16")(z)
+    assert torch.equal(exact, trainer.discriminator(z))
+    assert rounded.dtype == torch.float32 and not torch.equal(rounded, exact)
+    torch.testing.assert_close(rounded, exact, rtol=0, atol=0.05 * exact.abs().max().item())

@@ -25,9 +25,9 @@ def _log(outdir):
     return pd.read_csv(outdir / "train_log.csv").drop(columns="steps_per_s")
 
 
-@pytest.mark.parametrize("model", sorted(REGISTRY))
-def test_a_pack_of_one_is_the_single_cell_trainer_bit_for_bit(tiny_data, tmp_path, model):
-    s = TrainSettings.from_config(settings(model, steps=6, log_every=2, checkpoint_every=3))
+@pytest.mark.parametrize("model, precision", [(m, "float32") for m in sorted(REGISTRY)] + [("factorvae", "bfloat16")])
+def test_a_pack_of_one_is_the_single_cell_trainer_bit_for_bit(tiny_data, tmp_path, model, precision):
+    s = TrainSettings.from_config(settings(model, steps=6, log_every=2, checkpoint_every=3, precision=precision))
     cell = Cell(model, 4.0, 0)
     train_cell(tiny_data.packed, cell, s, tmp_path / "alone", device="cpu", progress=False)
     train_pack(tiny_data.packed, [cell], s, [tmp_path / "pack"], device="cpu", progress=False)

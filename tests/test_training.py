@@ -55,7 +55,7 @@ def test_a_few_steps_lower_the_loss_on_a_fixed_batch(tiny_data, model):
 
     def loss():
         out = trainer.model(x, torch.randn((len(x), s.latent_dim), generator=torch.Generator().manual_seed(1)))
-        return trainer.objective.loss(out, x, 0, draws)["loss"]
+        return trainer.objective.loss(out, x, 0, draws, discriminator=trainer.discriminator)["loss"]
 
     first = loss().item()
     for _ in range(25):

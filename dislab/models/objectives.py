@@ -93,20 +93,18 @@ class FactorVAE(Objective):
     """recon + KL + lambda * TC, TC = E[logit_q(z) - logit_prod(z)] from the discriminator."""
 
     name = "factorvae"
-    uses_discriminator = True
-    discriminator = None  # set by the trainer
+    uses_discriminator = True  # the trainer owns it and passes it in (dislab.training.trainer.discriminator_fn)
 
     def loss(self, out, x, step, draws, discriminator=None):
         rec, kl = _elbo_terms(out, x)
-        logits = (discriminator or self.discriminator)(out[3])
+        logits = discriminator(out[3])
         tc = (logits[:, 0] - logits[:, 1]).mean()
         return {"loss": rec + kl + self.strength * tc, "reconstruction": rec, "kl": kl, "tc": tc,
                 "regulariser": self.strength * tc}
 
-    def discriminator_loss(self, z, z_other, uniform, discriminator=None):
+    def discriminator_loss(self, z, z_other, uniform, discriminator):
         """Cross-entropy of telling z ~ q(z) (class 0) from a dimension-wise permutation of a second batch (class 1);
         ``uniform`` (shape of z) sets the permutation."""
-        discriminator = discriminator or self.discriminator
         real = discriminator(z.detach())
         fake = discriminator(permute_dims(z_other.detach(), uniform))
         zeros = torch.zeros(len(real), dtype=torch.long, device=real.device)

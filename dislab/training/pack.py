@@ -27,7 +27,8 @@ from dislab.cells import Cell
 from dislab.errors import TrainingError
 from dislab.training.batches import unpack_images
 from dislab.training.precision import autocast
-from dislab.training.trainer import RECORDED, CellTrainer, TrainSettings, pick_device
+from dislab.training.trainer import (RECORDED, CellTrainer, TrainSettings, detached, discriminator_fn,
+                                    pick_device)
 
 log = logging.getLogger(__name__)
 
@@ -120,16 +121,20 @@ class PackTrainer:
         with autocast(self.device, self.settings.precision):
             out = functional_call(self.vae, params, (x, noise))
         out = tuple(t.float() for t in out)
-        disc = None if disc_params is None else (lambda z: functional_call(self.disc, disc_params, (z,)))
+        disc = None if disc_params is None else self._discriminator_fn(disc_params)
         parts = self.objective.loss(out, x, step, draws, discriminator=disc)
         return parts, out[3]
 
     def _cell_disc_loss(self, params, disc_params, x2, z, z2_noise, uniform):
         encoder = {k.removeprefix("encoder."): v.detach() for k, v in params.items() if k.startswith("encoder.")}
-        mu2, logvar2 = functional_call(self.vae.encoder, encoder, (x2,))
-        z2 = (mu2 + torch.exp(0.5 * logvar2) * z2_noise).detach()
-        return self.objective.discriminator_loss(
-            z, z2, uniform, discriminator=lambda v: functional_call(self.disc, disc_params, (v,)))
+        with autocast(self.device, self.settings.precision):
+            mu2, logvar2 = functional_call(self.vae.encoder, encoder, (x2,))
+        z2 = (mu2.float() + torch.exp(0.5 * logvar2.float()) * z2_noise).detach()
+        discriminator = self._discriminator_fn(disc_params)
+        return self.objective.discriminator_loss(z, z2, uniform, discriminator=discriminator)
+
+    def _discriminator_fn(self, disc_params: dict):
+        return discriminator_fn(self.disc, disc_params, self.device, self.settings.precision)
 
     def batches(self, step: int, stream: int = 0) -> torch.Tensor:
         """Every member's own batch, (k, batch, 1, 64, 64), in one gather."""
@@ -143,7 +148,8 @@ class PackTrainer:
         drawn = [m.draw_for_loss(x.shape[1]) for m in self.members]
         noise = torch.stack([n for n, _ in drawn])
         draws = {k: torch.stack([d[k] for _, d in drawn]) for k in drawn[0][1]}
-        parts, z = self._vae_step(self.params, self.disc_params, x, noise, draws, step)
+        disc_params = detached(self.disc_params) if self.disc else None  # a constant in the VAE's loss
+        parts, z = self._vae_step(self.params, disc_params, x, noise, draws, step)
         self.optimizer.zero_grad(set_to_none=True)
         parts["loss"].sum().backward()  # the cells are independent: each gets its own gradient
         self.optimizer.step()

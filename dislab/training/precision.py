@@ -4,8 +4,9 @@
   would otherwise use it for convolutions by default).
 - ``tf32``: float32 tensors, TF32 tensor-core matmuls and convolutions on NVIDIA GPUs (Ampere and later); the
   same as ``float32`` on a CPU.
-- ``bfloat16``: the networks' forward pass under bfloat16 autocast; the objective, the gradients' accumulation
-  into the float32 weights and Adam stay float32.
+- ``bfloat16``: the networks' forward passes (the VAE's, FactorVAE's second encoder pass and its discriminator)
+  under bfloat16 autocast; the objective, the gradients' accumulation into the float32 weights and Adam stay
+  float32.
 
 ``scripts/compare_precision.py`` trains the same cells both ways and prints the loss curves' gap next to the
 gap between seeds.

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.func import functional_call
 from tqdm import tqdm
 
 from dislab.atomic import atomic_path, write_json, write_text
@@ -68,6 +69,22 @@ class TrainSettings:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
 
 
+def discriminator_fn(discriminator: torch.nn.Module, params: dict, device: torch.device, precision: str):
+    """The FactorVAE discriminator as the objective calls it: with ``params``, in the step's precision, float32
+    logits out. The VAE's loss passes detached parameters: there the discriminator is a constant, so the VAE's
+    backward computes no weight gradients that the discriminator's own step would throw away."""
+
+    def logits(z):
+        with autocast(device, precision):
+            return functional_call(discriminator, params, (z,)).float()
+
+    return logits
+
+
+def detached(params: dict) -> dict:
+    return {name: p.detach() for name, p in params.items()}
+
+
 def pick_device(requested: str) -> torch.device:
     if requested == "cuda" and not torch.cuda.is_available():
         raise TrainingError("training.device is 'cuda' but no CUDA GPU is visible; use 'auto' or 'cpu'")
@@ -106,7 +123,6 @@ class CellTrainer:
         self.disc_optimizer = None
         if self.discriminator is not None:
             self.discriminator.to(device)
-            self.objective.discriminator = self.discriminator
             d = settings.discriminator
             self.disc_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=d["learning_rate"],
                                                    betas=tuple(d["adam_betas"]))
@@ -131,11 +147,14 @@ class CellTrainer:
         self.optimizer.step()
         if self.discriminator is not None:
             x2 = self.sampler.batch(step, stream=1)
+            if self.channels_last:
+                x2 = x2.contiguous(memory_format=torch.channels_last)
             z2_noise, uniform = self.draw_for_discriminator(len(x2))
-            with torch.no_grad():
+            with torch.no_grad(), autocast(self.device, self.settings.precision):
                 mu2, logvar2 = self.model.encoder(x2)
-                z2 = mu2 + torch.exp(0.5 * logvar2) * z2_noise
-            parts["disc_loss"] = self.objective.discriminator_loss(out[3], z2, uniform)
+            z2 = mu2.float() + torch.exp(0.5 * logvar2.float()) * z2_noise
+            discriminator = self._discriminator_fn(dict(self.discriminator.named_parameters()))
+            parts["disc_loss"] = self.objective.discriminator_loss(out[3], z2, uniform, discriminator=discriminator)
             self.disc_optimizer.zero_grad(set_to_none=True)
             parts["disc_loss"].backward()
             self.disc_optimizer.step()
@@ -145,7 +164,13 @@ class CellTrainer:
         with autocast(self.device, self.settings.precision):
             out = self.model(x, noise)
         out = tuple(t.float() for t in out)  # the objective in float32 whatever the precision
-        return self.objective.loss(out, x, step, draws), out
+        discriminator = None
+        if self.discriminator is not None:
+            discriminator = self._discriminator_fn(detached(dict(self.discriminator.named_parameters())))
+        return self.objective.loss(out, x, step, draws, discriminator=discriminator), out
+
+    def _discriminator_fn(self, params: dict):
+        return discriminator_fn(self.discriminator, params, self.device, self.settings.precision)
 
     # The random numbers of one step, always in this order from the cell's own generator (a pack draws them the
     # same way, so a cell's stream does not depend on what it is trained with).
