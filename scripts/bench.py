@@ -8,8 +8,9 @@ Every variant runs in a process of its own, as a training job does, for ``--roun
 after ``--warmup`` steps (compilation happens there), and reports its median: steps/s and images/s per cell (a
 pack of k cells counts k cell-steps per step), the ratio to the plain eager loop, and the projected wall time of
 the thesis grid (``--config``: 170 cells x 345,600 steps of batch 64) on one such device, jobs run one after the
-other. First it prints the FLOPs of a step (PyTorch's FlopCounterMode) and what a large matmul reaches: the
-device's arithmetic yardstick.
+other (the "side by side" CPU variants: one single-threaded job per core at once, their rates summed). First it
+prints the FLOPs of a step (PyTorch's FlopCounterMode) and what a large matmul reaches: the device's arithmetic
+yardstick.
 
 The plain eager loop, the reference, is the thesis architecture written the obvious way: float32, default memory
 layout, a fixed batch, β-VAE loss, Adam, the C library's allocator defaults. It runs before and after the others
@@ -21,6 +22,7 @@ bit-packed images of the full dataset's size: data order, batch gathering and un
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -41,6 +43,8 @@ DATASET_SIZE = 737_280
 REFERENCE = "plain eager loop"
 
 # name -> (pack size: None for one cell, "k" for --pack; precision; channels_last; compile)
+# A name starting "side by side" runs one process per CPU core, each one cell on one thread, all at once (Snakemake
+# with train jobs of one thread each); its rate is their sum: what the grid needs, though no single step is faster.
 CPU_VARIANTS = {
     "plain eager loop, allocator kept": None,
     "cell float32": (None, "float32", False, False),
@@ -48,6 +52,8 @@ CPU_VARIANTS = {
     "cell bfloat16 channels-last": (None, "bfloat16", True, False),
     "cell bfloat16 channels-last compiled": (None, "bfloat16", True, True),
     "pack float32": ("k", "float32", False, False),
+    "side by side float32 channels-last": (None, "float32", True, False),
+    "side by side bfloat16 channels-last": (None, "bfloat16", True, False),
 }
 CUDA_VARIANTS = {
     "cell float32": (None, "float32", False, False),
@@ -134,6 +140,8 @@ def variant_step(name, device, cfg, pack_size):
 
 def run_variant(args, cfg) -> None:
     """In the variant's own process: print its median cell-steps per second."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = torch.device(args.on)
     step, cells = variant_step(args.variant, device, cfg, args.pack)
     for i in range(args.warmup):
@@ -142,12 +150,20 @@ def run_variant(args, cfg) -> None:
 
 
 def in_own_process(name, device: str, args, pack_size) -> float:
+    """The variant's cell-steps per second, from a process of its own (one per core, summed, if side by side)."""
+    side_by_side = name.startswith("side by side")
     cmd = [sys.executable, __file__, "--variant", name, "--on", device, "--pack", str(pack_size), "--config",
-           args.config, "--steps", str(args.steps), "--rounds", str(args.rounds), "--warmup", str(args.warmup)]
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        sys.exit(f"variant {name!r} failed:\n{done.stderr[-3000:]}")
-    return float(done.stdout.split()[-1])
+           args.config, "--steps", str(args.steps), "--rounds", str(args.rounds), "--warmup", str(args.warmup),
+           "--threads", "1" if side_by_side else "0"]
+    jobs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(len(os.sched_getaffinity(0)) if side_by_side else 1)]
+    rates = []
+    for job in jobs:
+        out, err = job.communicate()
+        if job.returncode != 0:
+            sys.exit(f"variant {name!r} failed:\n{err[-3000:]}")
+        rates.append(float(out.split()[-1]))
+    return sum(rates)
 
 
 def main():
@@ -161,6 +177,7 @@ def main():
     parser.add_argument("--config", default="config/thesis.yaml")
     parser.add_argument("--variant", help=argparse.SUPPRESS)  # set in a variant's own process
     parser.add_argument("--on", help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)  # 0: torch's default
     args = parser.parse_args()
 
     cfg = yaml.safe_load(open(args.config))

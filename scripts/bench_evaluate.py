@@ -24,6 +24,7 @@ import numpy as np
 import torch
 import yaml
 
+from dislab.allocator import keep_freed_memory
 from dislab.data.grid import FactorGrid
 from dislab.data.loader import DSprites
 from dislab.data.synthetic import write_synthetic_hdf5
@@ -74,6 +75,7 @@ def main():
     parser.add_argument("--data", help="an existing dSprites file (default: render the full grid)")
     parser.add_argument("--baseline-fraction", type=float, default=1.0)
     args = parser.parse_args()
+    keep_freed_memory()  # as every dislab command does; both ways below run with it
     settings = yaml.safe_load(open(args.config))["metrics"]
     threads = torch.get_num_threads()
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Print training steps/s and images/s per model on the CPU, and on a GPU when one is present.
 
-    python scripts/bench_train.py [--steps 30] [--batch-size 64]
+    python scripts/bench_train.py [--steps 30] [--batch-size 64] [--precision bfloat16] [--models factorvae]
 
 Times CellTrainer.train_step (the step the workflow runs) on a rendered dSprites subset after warm-up steps, with
 the config's precision, channels_last and compile settings and the allocator setting every dislab command uses.
@@ -53,16 +53,22 @@ def main():
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--config", default="config/thesis.yaml")
+    parser.add_argument("--precision", choices=["float32", "tf32", "bfloat16"], help="default: the config's")
+    parser.add_argument("--models", nargs="+", choices=sorted(REGISTRY), default=sorted(REGISTRY))
     args = parser.parse_args()
     cfg = yaml.safe_load(open(args.config))
+    if args.precision:
+        cfg["training"]["precision"] = args.precision
     keep_freed_memory()
     data = rendered_subset()
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, batch {args.batch_size}, "
           f"{args.steps} timed steps after {args.warmup} warm-up")
+    print(f"precision {cfg['training']['precision']}, channels-last {cfg['training']['channels_last']}, "
+          f"compile {cfg['training']['compile']}")
     print(f"{'device':8} {'model':12} {'steps/s':>9} {'images/s':>9}")
     for device in devices:
-        for model in sorted(REGISTRY):
+        for model in args.models:
             options = {k: v for k, v in cfg["models"].get(model, {}).items() if k != "strengths"}
             s = TrainSettings.from_config({
                 "model": {**cfg["model"], "batch_size": args.batch_size}, "training": cfg["training"],

@@ -4,10 +4,12 @@ compare the loss curves' gap with the seed-to-seed spread of float32 itself.
 
     python scripts/compare_precision.py --data resources/dsprites_ndarray_co1sh3sc6or40x32y32_64x64.hdf5
     python scripts/compare_precision.py --grid 3 6 10 32 32 --steps 1500 --seeds 0 1 2 --other bfloat16
+    python scripts/compare_precision.py --model factorvae --strength 25 --columns loss tc disc_loss
 
-For each logged step it prints the mean loss over the seeds for both precisions, the gap of the means, and the
-standard deviation across seeds (float32); the last line gives the largest |gap| / spread. A ratio well under 1
-means the precision changes the curve by less than changing the seed does. ``--device cuda`` on a GPU machine.
+For each logged column (``--columns``, of train_log.csv; default the loss) and each logged step it prints the mean
+over the seeds for both precisions, the gap of the means, and the standard deviation across seeds (float32); the
+column's last line gives the largest |gap| / spread. A ratio well under 1 means the precision changes the curve by
+less than changing the seed does. ``--device cuda`` on a GPU machine.
 """
 
 from __future__ import annotations
@@ -28,10 +30,30 @@ from dislab.training.trainer import CellTrainer, TrainSettings, pick_device
 REPO = Path(__file__).resolve().parents[1]
 
 
-def train_curve(data, cell, settings, device):
+def train_curves(data, cell, settings, device, columns):
+    """The logged steps and, per column, its values at those steps."""
     trainer = CellTrainer(data.packed, cell, settings, device, channels_last=True)
     trainer.run(Path(tempfile.mkdtemp()) / "resume.pt", progress=False)
-    return np.array([row["step"] for row in trainer.rows]), np.array([row["loss"] for row in trainer.rows])
+    missing = [c for c in columns if trainer.rows[0].get(c) is None]
+    if missing:
+        raise SystemExit(f"{cell.model} logs no {missing}; its columns: "
+                         f"{[k for k, v in trainer.rows[0].items() if v is not None]}")
+    return np.array([row["step"] for row in trainer.rows]), {c: np.array([row[c] for row in trainer.rows])
+                                                              for c in columns}
+
+
+def compare(column, steps, ref, other, name):
+    """Print one column's table: ref and other are (seeds, logged steps)."""
+    spread = ref.std(axis=0, ddof=1)
+    gap = other.mean(axis=0) - ref.mean(axis=0)
+    print(f"\n{column}")
+    print(f"{'step':>6} {'float32':>10} {name:>10} {'gap':>9} {'seed sd':>9} {'|gap|/sd':>9}")
+    for i, step in enumerate(steps):
+        print(f"{step:6d} {ref[:, i].mean():10.3f} {other[:, i].mean():10.3f} {gap[i]:9.3f} {spread[i]:9.3f} "
+              f"{abs(gap[i]) / spread[i]:9.2f}")
+    late = slice(len(steps) // 2, None)  # the first steps fall fast and say little
+    print(f"{column}: largest |gap| / seed sd over the second half of training: "
+          f"{np.max(np.abs(gap[late]) / spread[late]):.2f}")
 
 
 def main():
@@ -45,6 +67,7 @@ def main():
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--log-every", type=int, default=100)
     parser.add_argument("--other", default="bfloat16", choices=["tf32", "bfloat16"])
+    parser.add_argument("--columns", nargs="+", default=["loss"], help="of train_log.csv, e.g. loss kl tc disc_loss")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--config", default=str(REPO / "config" / "thesis.yaml"))
     args = parser.parse_args()
@@ -63,21 +86,15 @@ def main():
         training = {**cfg["training"], "steps": args.steps, "log_every": args.log_every,
                     "checkpoint_every": args.steps + 1, "precision": precision}
         settings = TrainSettings.from_config({"model": cfg["model"], "training": training, "options": options})
-        runs = [train_curve(data, Cell(args.model, args.strength, seed), settings, device) for seed in args.seeds]
+        runs = [train_curves(data, Cell(args.model, args.strength, seed), settings, device, args.columns)
+                for seed in args.seeds]
         steps = runs[0][0]
-        curves[precision] = np.stack([loss for _, loss in runs])
+        curves[precision] = {c: np.stack([values[c] for _, values in runs]) for c in args.columns}
         print(f"trained {len(args.seeds)} seeds in {precision}", flush=True)
 
-    ref, other = curves["float32"], curves[args.other]
-    spread = ref.std(axis=0, ddof=1)
-    gap = other.mean(axis=0) - ref.mean(axis=0)
     print(f"{args.model} strength {args.strength:g}, {len(data)} images, device {device}, seeds {args.seeds}")
-    print(f"{'step':>6} {'float32':>10} {args.other:>10} {'gap':>9} {'seed sd':>9} {'|gap|/sd':>9}")
-    for i, step in enumerate(steps):
-        print(f"{step:6d} {ref[:, i].mean():10.2f} {other[:, i].mean():10.2f} {gap[i]:9.2f} {spread[i]:9.2f} "
-              f"{abs(gap[i]) / spread[i]:9.2f}")
-    late = slice(len(steps) // 2, None)  # the first steps fall fast and say little
-    print(f"largest |gap| / seed sd over the second half of training: {np.max(np.abs(gap[late]) / spread[late]):.2f}")
+    for column in args.columns:
+        compare(column, steps, curves["float32"][column], curves[args.other][column], args.other)
 
 
 if __name__ == "__main__":
