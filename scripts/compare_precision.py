@@ -25,7 +25,7 @@ from dislab.cells import Cell
 from dislab.data.grid import FactorGrid
 from dislab.data.loader import DSprites
 from dislab.data.synthetic import write_synthetic_hdf5
-from dislab.training.trainer import CellTrainer, TrainSettings, pick_device
+from dislab.training.trainer import RECORDED, CellTrainer, TrainSettings, pick_device
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -67,7 +67,8 @@ def main():
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--log-every", type=int, default=100)
     parser.add_argument("--other", default="bfloat16", choices=["tf32", "bfloat16"])
-    parser.add_argument("--columns", nargs="+", default=["loss"], help="of train_log.csv, e.g. loss kl tc disc_loss")
+    parser.add_argument("--columns", nargs="+", default=["loss"], choices=RECORDED,
+                        help="of train_log.csv (a model logs only its own: β-VAE has no tc or disc_loss)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--config", default=str(REPO / "config" / "thesis.yaml"))
     args = parser.parse_args()
