@@ -28,7 +28,7 @@ from dislab.errors import TrainingError
 from dislab.training.batches import unpack_images
 from dislab.training.precision import autocast
 from dislab.training.trainer import (RECORDED, CellTrainer, TrainSettings, detached, discriminator_fn,
-                                    pick_device)
+                                    pick_device, second_batch_latents)
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +127,8 @@ class PackTrainer:
 
     def _cell_disc_loss(self, params, disc_params, x2, z, z2_noise, uniform):
         encoder = {k.removeprefix("encoder."): v.detach() for k, v in params.items() if k.startswith("encoder.")}
-        with autocast(self.device, self.settings.precision):
-            mu2, logvar2 = functional_call(self.vae.encoder, encoder, (x2,))
-        z2 = (mu2.float() + torch.exp(0.5 * logvar2.float()) * z2_noise).detach()
+        z2 = second_batch_latents(lambda x: functional_call(self.vae.encoder, encoder, (x,)), x2, z2_noise,
+                                  self.device, self.settings.precision)
         discriminator = self._discriminator_fn(disc_params)
         return self.objective.discriminator_loss(z, z2, uniform, discriminator=discriminator)
 

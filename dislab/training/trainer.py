@@ -81,6 +81,14 @@ def discriminator_fn(discriminator: torch.nn.Module, params: dict, device: torch
     return logits
 
 
+def second_batch_latents(encode, x2, noise, device: torch.device, precision: str) -> torch.Tensor:
+    """FactorVAE's z of its second batch, for the discriminator: ``encode(x2)`` in the step's precision and without
+    gradient, then z = mu + sigma * noise in float32."""
+    with torch.no_grad(), autocast(device, precision):
+        mu, logvar = encode(x2)
+    return mu.float() + torch.exp(0.5 * logvar.float()) * noise
+
+
 def detached(params: dict) -> dict:
     return {name: p.detach() for name, p in params.items()}
 
@@ -137,28 +145,26 @@ class CellTrainer:
     # -- one step -----------------------------------------------------------------------------------
     def train_step(self, step: int) -> torch.Tensor:
         """One optimisation step; returns the recorded values as a (len(RECORDED),) tensor (NaN = not defined)."""
-        x = self.sampler.batch(step)
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
+        x = self._batch(step)
         noise, draws = self.draw_for_loss(len(x))
         parts, out = self.forward_loss(x, noise, draws, step)
         self.optimizer.zero_grad(set_to_none=True)
         parts["loss"].backward()
         self.optimizer.step()
         if self.discriminator is not None:
-            x2 = self.sampler.batch(step, stream=1)
-            if self.channels_last:
-                x2 = x2.contiguous(memory_format=torch.channels_last)
+            x2 = self._batch(step, stream=1)
             z2_noise, uniform = self.draw_for_discriminator(len(x2))
-            with torch.no_grad(), autocast(self.device, self.settings.precision):
-                mu2, logvar2 = self.model.encoder(x2)
-            z2 = mu2.float() + torch.exp(0.5 * logvar2.float()) * z2_noise
+            z2 = second_batch_latents(self.model.encoder, x2, z2_noise, self.device, self.settings.precision)
             discriminator = self._discriminator_fn(dict(self.discriminator.named_parameters()))
             parts["disc_loss"] = self.objective.discriminator_loss(out[3], z2, uniform, discriminator=discriminator)
             self.disc_optimizer.zero_grad(set_to_none=True)
             parts["disc_loss"].backward()
             self.disc_optimizer.step()
         return torch.stack([parts[k].detach() if k in parts else self.undefined for k in RECORDED])
+
+    def _batch(self, step: int, stream: int = 0) -> torch.Tensor:
+        x = self.sampler.batch(step, stream)
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
 
     def _forward_loss(self, x, noise, draws, step):
         with autocast(self.device, self.settings.precision):
