@@ -12,8 +12,9 @@ other (the "side by side" CPU variants: one single-threaded job per core at once
 prints the FLOPs of a step (PyTorch's FlopCounterMode) and what a large matmul reaches: the device's arithmetic
 yardstick.
 
-The plain eager loop, the reference, is the thesis architecture written the obvious way: float32, default memory
-layout, a fixed batch, β-VAE loss, Adam, the C library's allocator defaults. It runs before and after the others
+The plain eager loop, the reference, is the thesis architecture written the obvious way: PyTorch's own layers
+(nn.ConvTranspose2d, bias inside the convolution), float32, default memory layout, a fixed batch, β-VAE loss, Adam,
+the C library's allocator defaults. It runs before and after the others
 (the reference is the mean; a shared machine drifts). The same loop with dislab's allocator setting
 (dislab/allocator.py) is a variant. dislab's variants run the real trainer (CellTrainer / PackTrainer) on random
 bit-packed images of the full dataset's size: data order, batch gathering and unpacking included.
@@ -31,10 +32,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 import yaml
+from torch import nn
 
 from dislab.allocator import keep_freed_memory
 from dislab.cells import Cell
-from dislab.models.networks import VAE
+from dislab.models.networks import VAE, ConvTranspose2d
 from dislab.models.objectives import kl_per_dim
 from dislab.training.pack import PackTrainer
 from dislab.training.trainer import CellTrainer, TrainSettings
@@ -99,9 +101,21 @@ def flops_per_step(device, batch, latent_dim) -> int:
     return counter.get_total_flops()
 
 
+def stock_vae(latent_dim) -> VAE:
+    """dislab's VAE with PyTorch's own nn.ConvTranspose2d layers in the decoder (same parameters)."""
+    model = VAE(latent_dim)
+    for i, layer in enumerate(model.decoder.net):
+        if isinstance(layer, ConvTranspose2d):
+            stock = nn.ConvTranspose2d(layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride,
+                                       layer.padding)
+            stock.load_state_dict(layer.state_dict())
+            model.decoder.net[i] = stock
+    return model
+
+
 def plain_eager_loop(device, batch, latent_dim):
     torch.manual_seed(0)
-    model = VAE(latent_dim).to(device)
+    model = stock_vae(latent_dim).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
     x = (torch.rand(batch, 1, 64, 64, device=device) > 0.9).float()
     noise = torch.randn(batch, latent_dim, device=device)

@@ -49,9 +49,29 @@ def test_a_pack_of_seeds_matches_the_seeds_trained_alone(tiny_data, tmp_path, mo
     for cell in cells:
         alone, packed = _log(tmp_path / f"alone{cell.seed}"), _log(tmp_path / f"pack{cell.seed}")
         assert len(alone) == len(packed) == 5
-        pd.testing.assert_frame_equal(alone, packed, check_exact=False, rtol=1e-4, atol=1e-4)
+        # The first step starts from the same weights: every part agrees. Later steps start from weights that
+        # differ by float rounding (grouped convolutions add in another order), which Adam's normalised first
+        # steps can blow up to a learning rate's worth in the odd weight whose gradient is near zero: the loss
+        # still agrees closely, FactorVAE's TC (a small difference of logits) only roughly. Step by step from the
+        # same state, everything agrees: the next test.
+        pd.testing.assert_frame_equal(alone.iloc[:1], packed.iloc[:1], check_exact=False, rtol=1e-5, atol=1e-5)
+        pd.testing.assert_series_equal(alone["loss"], packed["loss"], check_exact=False, rtol=1e-4)
     # the seeds are trained, not copied: their curves differ from each other
     assert not _log(tmp_path / "pack0")["loss"].equals(_log(tmp_path / "pack1")["loss"])
+
+
+@pytest.mark.parametrize("model", ["betavae", "factorvae", "btcvae", "dipvae", "infovae"])
+def test_each_pack_step_matches_the_seeds_stepped_alone_from_the_same_state(tiny_data, model):
+    s = TrainSettings.from_config(settings(model, steps=5, log_every=1))
+    cells = [Cell(model, 4.0, seed) for seed in (0, 1, 2)]
+    pack = PackTrainer(tiny_data.packed, cells, s, CPU)
+    alone = [CellTrainer(tiny_data.packed, cell, s, CPU) for cell in cells]
+    for step in range(5):
+        torch.testing.assert_close(pack.train_step(step), torch.stack([t.train_step(step) for t in alone]),
+                                   rtol=1e-5, atol=1e-5, equal_nan=True)
+        pack._unstack(step + 1)  # what a checkpoint of the pack holds
+        for own, member in zip(alone, pack.members):
+            own.load_state(member.state())
 
 
 def _fail_at(monkeypatch, step):
