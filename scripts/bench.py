@@ -27,6 +27,7 @@ import os
 import subprocess
 import sys
 import time
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -44,27 +45,36 @@ from dislab.training.trainer import CellTrainer, TrainSettings
 DATASET_SIZE = 737_280
 REFERENCE = "plain eager loop"
 
-# name -> (pack size: None for one cell, "k" for --pack; precision; channels_last; compile)
+class Variant(NamedTuple):
+    pack: bool  # a pack of --pack cells (else one cell)
+    precision: str
+    channels_last: bool
+    compile: bool = False
+    stock_layers: bool = False  # PyTorch's own nn.ConvTranspose2d and Adam (foreach) in the real trainer
+
+
 # A name starting "side by side" runs one process per CPU core, each one cell on one thread, all at once (Snakemake
 # with train jobs of one thread each); its rate is their sum: what the grid needs, though no single step is faster.
+# None: the plain eager loop with dislab's allocator setting.
 CPU_VARIANTS = {
     "plain eager loop, allocator kept": None,
-    "cell float32": (None, "float32", False, False),
-    "cell float32 channels-last": (None, "float32", True, False),
-    "cell bfloat16 channels-last": (None, "bfloat16", True, False),
-    "cell bfloat16 channels-last compiled": (None, "bfloat16", True, True),
-    "pack float32": ("k", "float32", False, False),
-    "side by side float32 channels-last": (None, "float32", True, False),
-    "side by side bfloat16 channels-last": (None, "bfloat16", True, False),
+    "cell float32": Variant(False, "float32", False),
+    "cell float32 channels-last": Variant(False, "float32", True),
+    "cell bfloat16 channels-last, stock layers": Variant(False, "bfloat16", True, stock_layers=True),
+    "cell bfloat16 channels-last": Variant(False, "bfloat16", True),
+    "cell bfloat16 channels-last compiled": Variant(False, "bfloat16", True, compile=True),
+    "pack float32": Variant(True, "float32", False),
+    "side by side float32 channels-last": Variant(False, "float32", True),
+    "side by side bfloat16 channels-last": Variant(False, "bfloat16", True),
 }
 CUDA_VARIANTS = {
-    "cell float32": (None, "float32", False, False),
-    "cell tf32": (None, "tf32", False, False),
-    "cell bfloat16": (None, "bfloat16", False, False),
-    "cell bfloat16 compiled": (None, "bfloat16", False, True),
-    "pack tf32": ("k", "tf32", False, False),
-    "pack bfloat16": ("k", "bfloat16", False, False),
-    "pack bfloat16 compiled": ("k", "bfloat16", False, True),
+    "cell float32": Variant(False, "float32", False),
+    "cell tf32": Variant(False, "tf32", False),
+    "cell bfloat16": Variant(False, "bfloat16", False),
+    "cell bfloat16 compiled": Variant(False, "bfloat16", False, compile=True),
+    "pack tf32": Variant(True, "tf32", False),
+    "pack bfloat16": Variant(True, "bfloat16", False),
+    "pack bfloat16 compiled": Variant(True, "bfloat16", False, compile=True),
 }
 
 
@@ -101,13 +111,12 @@ def flops_per_step(device, batch, latent_dim) -> int:
     return counter.get_total_flops()
 
 
-def stock_vae(latent_dim) -> VAE:
-    """dislab's VAE with PyTorch's own nn.ConvTranspose2d layers in the decoder (same parameters)."""
-    model = VAE(latent_dim)
+def use_stock_layers(model: VAE) -> VAE:
+    """Put PyTorch's own nn.ConvTranspose2d layers (same parameters) in place of dislab's in the decoder."""
     for i, layer in enumerate(model.decoder.net):
         if isinstance(layer, ConvTranspose2d):
             stock = nn.ConvTranspose2d(layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride,
-                                       layer.padding)
+                                       layer.padding).to(layer.weight.device)
             stock.load_state_dict(layer.state_dict())
             model.decoder.net[i] = stock
     return model
@@ -115,7 +124,7 @@ def stock_vae(latent_dim) -> VAE:
 
 def plain_eager_loop(device, batch, latent_dim):
     torch.manual_seed(0)
-    model = stock_vae(latent_dim).to(device)
+    model = use_stock_layers(VAE(latent_dim)).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
     x = (torch.rand(batch, 1, 64, 64, device=device) > 0.9).float()
     noise = torch.randn(batch, latent_dim, device=device)
@@ -139,17 +148,23 @@ def variant_step(name, device, cfg, pack_size):
     variants = CUDA_VARIANTS if device.type == "cuda" else CPU_VARIANTS
     if variants[name] is None:
         return plain_eager_loop(device, batch, latent_dim), 1
-    pack, precision, channels_last, compile = variants[name]
+    variant = variants[name]
     packed = torch.from_numpy(
         np.random.default_rng(0).integers(0, 256, size=(DATASET_SIZE, 64, 8), dtype=np.uint8)).to(device)
-    training = {**cfg["training"], "precision": precision}
+    training = {**cfg["training"], "precision": variant.precision}
     settings = TrainSettings.from_config({"model": cfg["model"], "training": training, "options": {}})
-    if pack is None:
-        trainer = CellTrainer(packed, Cell("betavae", 4.0, 0), settings, device, channels_last=channels_last,
-                              compile=compile)
-        return trainer.train_step, 1
-    cells = [Cell("betavae", 4.0, seed) for seed in range(pack_size)]
-    return PackTrainer(packed, cells, settings, device, compile=compile).train_step, pack_size
+    if variant.pack:
+        cells = [Cell("betavae", 4.0, seed) for seed in range(pack_size)]
+        return PackTrainer(packed, cells, settings, device, compile=variant.compile).train_step, pack_size
+    trainer = CellTrainer(packed, Cell("betavae", 4.0, 0), settings, device, channels_last=variant.channels_last,
+                          compile=variant.compile)
+    if variant.stock_layers:
+        use_stock_layers(trainer.model)
+        if variant.channels_last:
+            trainer.model.to(memory_format=torch.channels_last)
+        trainer.optimizer = torch.optim.Adam(trainer.model.parameters(), lr=settings.learning_rate,
+                                             betas=settings.adam_betas)
+    return trainer.train_step, 1
 
 
 def run_variant(args, cfg) -> None:

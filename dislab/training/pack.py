@@ -27,7 +27,7 @@ from dislab.cells import Cell
 from dislab.errors import TrainingError
 from dislab.training.batches import unpack_images
 from dislab.training.precision import autocast
-from dislab.training.trainer import (RECORDED, CellTrainer, TrainSettings, detached, discriminator_fn,
+from dislab.training.trainer import (RECORDED, CellTrainer, TrainSettings, adam, detached, discriminator_fn,
                                     pick_device, second_batch_latents)
 
 log = logging.getLogger(__name__)
@@ -87,15 +87,15 @@ class PackTrainer:
 
     @staticmethod
     def _stacked_adam(params: dict, optimizers: list, lr: float, betas: tuple) -> torch.optim.Adam:
-        adam = torch.optim.Adam(params.values(), lr=lr, betas=betas)
+        optimizer = adam(params.values(), lr, betas)
         states = [o.state_dict()["state"] for o in optimizers]
         if states[0]:  # resumed: stack the members' moments (they share the step count)
             stacked = {}
             for index in states[0]:
                 moments = {k: torch.stack([st[index][k] for st in states]) for k in ("exp_avg", "exp_avg_sq")}
                 stacked[index] = {"step": states[0][index]["step"].clone(), **moments}
-            adam.load_state_dict({"state": stacked, "param_groups": adam.state_dict()["param_groups"]})
-        return adam
+            optimizer.load_state_dict({"state": stacked, "param_groups": optimizer.state_dict()["param_groups"]})
+        return optimizer
 
     def _unstack(self, step: int) -> None:
         """Copy the pack's parameters and Adam states back into each member (before a checkpoint or the outputs)."""
