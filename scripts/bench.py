@@ -45,6 +45,7 @@ from dislab.training.trainer import CellTrainer, TrainSettings
 DATASET_SIZE = 737_280
 REFERENCE = "plain eager loop"
 
+
 class Variant(NamedTuple):
     pack: bool  # a pack of --pack cells (else one cell)
     precision: str

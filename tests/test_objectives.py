@@ -32,8 +32,9 @@ def test_encoder_outputs_mean_and_log_variance_without_activation():
 
 @pytest.mark.parametrize("c_out", [32, 1])
 @pytest.mark.parametrize("channels_last", [False, True])
-def test_transposed_convolution_equals_pytorch_s(c_out, channels_last):
+def test_our_transposed_convolution_equals_nn_convtranspose2d(c_out, channels_last):
     torch.manual_seed(0)
+    assert ConvTranspose2d(32, c_out, 4, bias=False)(torch.randn(1, 32, 4, 4)).shape == (1, c_out, 7, 7)
     ours = ConvTranspose2d(32, c_out, 4, stride=2, padding=1)
     torch.nn.init.normal_(ours.bias)  # not the zeros of kaiming_init: the bias must show in the output
     stock = torch.nn.ConvTranspose2d(32, c_out, 4, stride=2, padding=1)
@@ -49,8 +50,8 @@ def test_transposed_convolution_equals_pytorch_s(c_out, channels_last):
         outputs.append(y)
         grads.append([xx.grad, layer.weight.grad, layer.bias.grad])
     torch.testing.assert_close(outputs[0], outputs[1], rtol=1e-5, atol=1e-5)
-    for ours_grad, stock_grad in zip(*grads):
-        torch.testing.assert_close(ours_grad, stock_grad, rtol=1e-5, atol=1e-4)
+    for ours_grad, stock_grad in zip(*grads):  # sums of thousands of terms, added in another order
+        torch.testing.assert_close(ours_grad, stock_grad, rtol=1e-5, atol=1e-5 * stock_grad.abs().max().item())
     with torch.autocast("cpu", dtype=torch.bfloat16):
         assert ours(x).dtype == stock(x).dtype == torch.bfloat16
 

@@ -41,7 +41,7 @@ class ConvTranspose2d(nn.ConvTranspose2d):
     def forward(self, x):
         y = F.conv_transpose2d(x, self.weight, None, self.stride, self.padding, self.output_padding, self.groups,
                                self.dilation)
-        return y + self.bias.to(y.dtype).view(1, -1, 1, 1)
+        return y if self.bias is None else y + self.bias.to(y.dtype).view(1, -1, 1, 1)
 
 
 class Decoder(nn.Module):

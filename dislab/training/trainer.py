@@ -103,7 +103,7 @@ def pick_device(requested: str) -> torch.device:
 
 def adam(params, lr: float, betas: tuple) -> torch.optim.Adam:
     """Adam with its fused kernel: the same update (to float rounding) in one pass over the weights, faster than
-    the default per-tensor kernels (scripts/bench.py); FactorVAE's 3M-weight discriminator gains most."""
+    the default per-tensor kernels (scripts/bench.py); FactorVAE's 4M-weight discriminator gains most."""
     return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
 
 
