@@ -49,13 +49,15 @@ def test_a_pack_of_seeds_matches_the_seeds_trained_alone(tiny_data, tmp_path, mo
     for cell in cells:
         alone, packed = _log(tmp_path / f"alone{cell.seed}"), _log(tmp_path / f"pack{cell.seed}")
         assert len(alone) == len(packed) == 5
-        # The first step starts from the same weights: every part agrees. Later steps start from weights that
-        # differ by float rounding (grouped convolutions add in another order), which Adam's normalised first
-        # steps can blow up to a learning rate's worth in the odd weight whose gradient is near zero: the loss
-        # still agrees closely, FactorVAE's TC (a small difference of logits) only roughly. Step by step from the
-        # same state, everything agrees: the next test.
+        # After the first step the weights differ by float rounding (grouped convolutions add in another order),
+        # which Adam's normalised first steps can blow up to a learning rate's worth in the odd weight whose
+        # gradient is near zero. Every part still agrees closely except FactorVAE's discriminator terms (TC, a
+        # small difference of logits, and the discriminator's loss), which agree on the first step only here; step
+        # by step from the same state they agree too (the next test).
+        drifting = ["tc", "regulariser", "disc_loss"] if model == "factorvae" else []
+        pd.testing.assert_frame_equal(alone.drop(columns=drifting), packed.drop(columns=drifting),
+                                      check_exact=False, rtol=1e-4, atol=1e-4)
         pd.testing.assert_frame_equal(alone.iloc[:1], packed.iloc[:1], check_exact=False, rtol=1e-5, atol=1e-5)
-        pd.testing.assert_series_equal(alone["loss"], packed["loss"], check_exact=False, rtol=1e-4)
     # the seeds are trained, not copied: their curves differ from each other
     assert not _log(tmp_path / "pack0")["loss"].equals(_log(tmp_path / "pack1")["loss"])
 
