@@ -40,6 +40,7 @@ from dislab.cells import Cell
 from dislab.models.networks import VAE, ConvTranspose2d
 from dislab.models.objectives import kl_per_dim
 from dislab.training.pack import PackTrainer
+from dislab.training.precision import has_native_bfloat16
 from dislab.training.trainer import CellTrainer, TrainSettings
 
 DATASET_SIZE = 737_280
@@ -60,7 +61,9 @@ class Variant(NamedTuple):
 CPU_VARIANTS = {
     "plain eager loop, allocator kept": None,
     "cell float32": Variant(False, "float32", False),
+    "cell float32 channels-last, stock layers": Variant(False, "float32", True, stock_layers=True),
     "cell float32 channels-last": Variant(False, "float32", True),
+    "cell float32 channels-last compiled": Variant(False, "float32", True, compile=True),
     "cell bfloat16 channels-last, stock layers": Variant(False, "bfloat16", True, stock_layers=True),
     "cell bfloat16 channels-last": Variant(False, "bfloat16", True),
     "cell bfloat16 channels-last compiled": Variant(False, "bfloat16", True, compile=True),
@@ -230,6 +233,9 @@ def main():
         k = args.pack or (10 if device == "cuda" else 2)
         flops = flops_per_step(torch.device(device), batch, cfg["model"]["latent_dim"])
         for dtype in (torch.float32, torch.bfloat16):
+            if dtype == torch.bfloat16 and not has_native_bfloat16(torch.device(device)):
+                print(f"{device}: no bfloat16 arithmetic in hardware (no AVX-512 BF16 or AMX): it is emulated")
+                continue
             peak = matmul_flops_per_s(torch.device(device), dtype)
             print(f"{device}: a step is {flops / 1e9:.2f} GFLOP; a 2048x2048 {str(dtype)[6:]} matmul runs at "
                   f"{peak / 1e9:,.0f} GFLOP/s, which is {peak / flops:,.1f} steps/s")

@@ -5,6 +5,7 @@ import torch
 from test_training import settings
 
 from dislab.cells import Cell
+from dislab.training import precision
 from dislab.training.pack import PackTrainer
 from dislab.training.precision import set_precision
 from dislab.training.trainer import CellTrainer, TrainSettings, discriminator_fn
@@ -65,6 +66,19 @@ def test_bfloat16_rounds_the_forward_pass_but_keeps_the_loss_close(tiny_data):
     assert abs(bf16_loss - loss) / loss < 1e-2
     with pytest.raises(ValueError, match="training.precision"):
         set_precision("float16")
+
+
+@pytest.mark.parametrize("avx512_bf16, amx, warned", [(False, False, True), (True, False, False), (False, True, False)])
+def test_bfloat16_on_a_cpu_that_emulates_it_warns_in_the_log(monkeypatch, caplog, avx512_bf16, amx, warned):
+    monkeypatch.setattr(precision.platform, "machine", lambda: "x86_64")
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    precision.warn_if_emulated("float32", CPU)
+    assert not caplog.records
+    precision.warn_if_emulated("bfloat16", CPU)
+    assert [r.levelname for r in caplog.records] == (["WARNING"] if warned else [])
+    if warned:
+        assert "emulated" in caplog.text and "training.precision: float32" in caplog.text
 
 
 def test_the_vae_step_computes_no_gradient_for_the_discriminator(tiny_data):

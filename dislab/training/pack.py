@@ -26,7 +26,7 @@ from tqdm import tqdm
 from dislab.cells import Cell
 from dislab.errors import TrainingError
 from dislab.training.batches import unpack_images
-from dislab.training.precision import autocast
+from dislab.training.precision import autocast, warn_if_emulated
 from dislab.training.trainer import (RECORDED, CellTrainer, TrainSettings, adam, detached, discriminator_fn,
                                     pick_device, second_batch_latents)
 
@@ -213,6 +213,7 @@ def train_pack(packed, cells: list[Cell], settings: TrainSettings, outdirs: list
     checkpoints = [d / "resume.pt" for d in outdirs]
     started = time.perf_counter()
     trainer = PackTrainer(packed, cells, settings, pick_device(device), compile=compile)
+    warn_if_emulated(settings.precision, trainer.device)
     log.info("training a pack of %d cells (%s) on %s for %d steps (%d per epoch)", len(cells),
              ", ".join(map(str, cells)), trainer.device, trainer.total_steps, trainer.steps_per_epoch)
     trainer.run(checkpoints, progress=progress)

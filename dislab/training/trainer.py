@@ -28,7 +28,7 @@ from dislab.errors import TrainingError
 from dislab.models.networks import VAE, Discriminator, count_parameters
 from dislab.models.objectives import make_objective
 from dislab.training.batches import BatchSampler, derived_seed
-from dislab.training.precision import autocast, set_precision
+from dislab.training.precision import autocast, set_precision, warn_if_emulated
 
 log = logging.getLogger(__name__)
 
@@ -307,6 +307,7 @@ def train_cell(packed: np.ndarray, cell: Cell, settings: TrainSettings, outdir, 
     checkpoint = outdir / "resume.pt"
     started = time.perf_counter()
     trainer = CellTrainer(packed, cell, settings, pick_device(device), channels_last=channels_last, compile=compile)
+    warn_if_emulated(settings.precision, trainer.device)
     log.info("training %s on %s for %d steps (%d per epoch)", cell, trainer.device, trainer.total_steps,
              trainer.sampler.steps_per_epoch)
     trainer.run(checkpoint, progress=progress)
