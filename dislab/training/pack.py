@@ -102,8 +102,8 @@ class PackTrainer:
         pairs = [(self.params, self.optimizer, "model", "optimizer")]
         if self.disc:
             pairs.append((self.disc_params, self.disc_optimizer, "discriminator", "disc_optimizer"))
-        for params, adam, net_name, opt_name in pairs:
-            state = adam.state_dict()["state"]
+        for params, stacked, net_name, opt_name in pairs:
+            state = stacked.state_dict()["state"]
             for i, member in enumerate(self.members):
                 net, opt = getattr(member, net_name), getattr(member, opt_name)
                 with torch.no_grad():
