@@ -36,9 +36,13 @@ def cluster():
 
 
 def snakemake_slurm(workdir, configfile, *targets, timeout=900, wait=True):
-    """Snakemake with the Slurm test profile; SIGINT on timeout so that it cancels its jobs."""
-    cmd = ["timeout", "-s", "INT", "-k", "30", str(timeout), SNAKEMAKE, "-s", str(REPO / "Snakefile"),
-           "-d", str(workdir), "--configfile", str(configfile), "--profile", str(PROFILE), *targets]
+    """Snakemake with the Slurm test profile. Waited for, it runs under `timeout`, which sends SIGINT (so that it
+    cancels its jobs) when time is up. Not waited for, it runs alone in its process group, as in a terminal, for
+    the test to interrupt: `timeout` would forward that SIGINT a second time and SIGKILL a slow shutdown."""
+    cmd = [SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--configfile", str(configfile),
+           "--profile", str(PROFILE), *targets]
+    if wait:
+        cmd = ["timeout", "-s", "INT", "-k", "30", str(timeout), *cmd]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     if not wait:
@@ -119,8 +123,10 @@ def test_a_cancelled_training_job_resumes_from_its_checkpoint(cluster, tmp_path)
         time.sleep(1)
     # The slurm plugin (2.8.0) does not recognise sacct's "CANCELLED by <uid>" and would wait for the job
     # forever; a person stops Snakemake with Ctrl-C, as here, and reruns it.
-    os.killpg(proc.pid, signal.SIGINT)
-    proc.communicate(timeout=120)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C
+    out, _ = proc.communicate(timeout=120)
+    locks = list((tmp_path / "wd" / ".snakemake" / "locks").glob("*"))
+    assert not locks, f"Snakemake left its lock after Ctrl-C:\n{out[-4000:]}"
     assert not (cell / "model.pt").exists()
     step = torch.load(cell / "resume.pt", weights_only=False)["step"]
     assert 0 < step < steps
