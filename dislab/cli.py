@@ -85,7 +85,7 @@ def _cell_title(model_path) -> str:
 
 
 def cmd_figure_prior_samples(args):
-    from dislab.figures.training import figure_prior_samples
+    from dislab.figures.generation import figure_prior_samples
     from dislab.models.checkpoint import load_vae
 
     figure_prior_samples(load_vae(args.model), args.out, args.num_samples, args.seed, _cell_title(args.model))
@@ -93,7 +93,7 @@ def cmd_figure_prior_samples(args):
 
 def cmd_figure_reconstructions(args):
     from dislab.data.loader import DSprites
-    from dislab.figures.training import figure_reconstructions
+    from dislab.figures.generation import figure_reconstructions
     from dislab.models.checkpoint import load_vae
 
     figure_reconstructions(DSprites.load(args.data), load_vae(args.model), args.out, args.num_images, args.seed,

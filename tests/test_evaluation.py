@@ -1,4 +1,6 @@
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -124,3 +126,12 @@ def test_fan_in_from_json_files(tmp_path):
     assert md.startswith("| β ") and "| 0.500 " in md
     corr = pd.read_csv(out["fig5_13"], index_col=0)
     assert corr.loc["beta_vae", "mig"] == pytest.approx(1.0)
+
+
+def test_table_and_chart_jobs_do_not_import_torch_or_scikit_learn():
+    """The tables job and the figures drawn from tables and training logs run as jobs of their own; importing
+    torch and scikit-learn there cost each job seconds of start-up and computed nothing."""
+    modules = ["dislab.evaluation.tables", "dislab.figures.evaluation", "dislab.figures.training"]
+    code = f"import sys, {', '.join(modules)}; print(sorted(m for m in ('torch', 'sklearn') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -54,24 +54,3 @@ def evaluate_model(model, data, settings: dict, n_jobs: int = 1, device="cpu") -
     results["elbo"] = elbo_scores(model, data, rng, settings["unsupervised"]["num_train"])
     results["images_encoded"] = represent.encoded
     return results
-
-
-def headline(results: dict) -> dict:
-    """The flat row of metrics.csv: one number per score."""
-    return {
-        "beta_vae": results["beta_vae"]["eval_accuracy"],
-        "factor_vae": results["factor_vae"]["eval_accuracy"],
-        "mig": results["mig"]["discrete_mig"],
-        "dci_disentanglement": results["dci"]["disentanglement"],
-        "dci_completeness": results["dci"]["completeness"],
-        "dci_informativeness": results["dci"]["informativeness_test"],
-        "sap": results["sap"]["sap_score"],
-        "modularity": results["modularity"]["modularity_score"],
-        "explicitness": results["modularity"]["explicitness_score_test"],
-        "gaussian_total_correlation": results["unsupervised"]["gaussian_total_correlation"],
-        "gaussian_wasserstein_correlation": results["unsupervised"]["gaussian_wasserstein_correlation"],
-        "mutual_info_score": results["unsupervised"]["mutual_info_score"],
-        "elbo": results["elbo"]["elbo"],
-        "reconstruction": results["elbo"]["reconstruction"],
-        "kl": results["elbo"]["kl"],
-    }

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 
 from dislab.atomic import write_text
-from dislab.evaluation.evaluate import headline
 from dislab.cells import cell_from_path, strength_tag
 
 THESIS_METRICS = ["beta_vae", "factor_vae", "mig"]
@@ -21,6 +20,27 @@ KEYS = ["model", "strength", "seed"]
 
 def _cell_of(path) -> dict:
     return asdict(cell_from_path(path))
+
+
+def headline(results: dict) -> dict:
+    """The flat row of metrics.csv: one number per score."""
+    return {
+        "beta_vae": results["beta_vae"]["eval_accuracy"],
+        "factor_vae": results["factor_vae"]["eval_accuracy"],
+        "mig": results["mig"]["discrete_mig"],
+        "dci_disentanglement": results["dci"]["disentanglement"],
+        "dci_completeness": results["dci"]["completeness"],
+        "dci_informativeness": results["dci"]["informativeness_test"],
+        "sap": results["sap"]["sap_score"],
+        "modularity": results["modularity"]["modularity_score"],
+        "explicitness": results["modularity"]["explicitness_score_test"],
+        "gaussian_total_correlation": results["unsupervised"]["gaussian_total_correlation"],
+        "gaussian_wasserstein_correlation": results["unsupervised"]["gaussian_wasserstein_correlation"],
+        "mutual_info_score": results["unsupervised"]["mutual_info_score"],
+        "elbo": results["elbo"]["elbo"],
+        "reconstruction": results["elbo"]["reconstruction"],
+        "kl": results["elbo"]["kl"],
+    }
 
 
 def collect(metric_paths, downstream_paths=()) -> pd.DataFrame:
