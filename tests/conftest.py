@@ -13,6 +13,22 @@ sys.path.insert(0, str(Path(__file__).parent))
 TINY_GRID = (1, 3, 2, 4, 8, 8)
 
 
+def pytest_addoption(parser):
+    parser.addoption("--device", default="cpu",
+                     help="torch device of the training, packing and fast-step tests (default cpu; on a GPU machine, "
+                          "`--device cuda tests/test_training.py tests/test_pack.py tests/test_fast_step.py`)")
+
+
+@pytest.fixture(scope="session")
+def device(request):
+    import torch
+
+    device = torch.device(request.config.getoption("--device"))
+    if device.type == "cuda" and not torch.cuda.is_available():
+        pytest.fail("--device cuda, but torch sees no CUDA GPU")
+    return device
+
+
 @pytest.fixture(scope="session")
 def tiny_grid():
     from dislab.data.grid import FactorGrid

@@ -33,10 +33,10 @@ def _fixed_batch(trainer):
 
 
 @pytest.mark.parametrize("how", [{"compile": True}, {"channels_last": True}])
-def test_a_faster_step_gives_the_eager_loss_and_gradients_on_a_fixed_batch(tiny_data, how):
+def test_a_faster_step_gives_the_eager_loss_and_gradients_on_a_fixed_batch(tiny_data, how, device):
     s = TrainSettings.from_config(settings("btcvae"))
-    eager = CellTrainer(tiny_data.packed, Cell("btcvae", 6.0, 0), s, CPU)
-    fast = CellTrainer(tiny_data.packed, Cell("btcvae", 6.0, 0), s, CPU, **how)
+    eager = CellTrainer(tiny_data.packed, Cell("btcvae", 6.0, 0), s, device)
+    fast = CellTrainer(tiny_data.packed, Cell("btcvae", 6.0, 0), s, device, **how)
     batch = _fixed_batch(eager)
     loss, grads = _loss_and_grads(eager, *batch)
     fast_loss, fast_grads = _loss_and_grads(fast, *batch)
@@ -45,19 +45,19 @@ def test_a_faster_step_gives_the_eager_loss_and_gradients_on_a_fixed_batch(tiny_
         torch.testing.assert_close(f, g, rtol=1e-3, atol=1e-3 * g.abs().max().item())
 
 
-def test_a_compiled_pack_step_gives_the_eager_pack_step(tiny_data):
+def test_a_compiled_pack_step_gives_the_eager_pack_step(tiny_data, device):
     s = TrainSettings.from_config(settings("factorvae"))
     cells = [Cell("factorvae", 10.0, seed) for seed in (0, 1)]
-    eager = PackTrainer(tiny_data.packed, cells, s, CPU).train_step(0)
-    compiled = PackTrainer(tiny_data.packed, cells, s, CPU, compile=True).train_step(0)
+    eager = PackTrainer(tiny_data.packed, cells, s, device).train_step(0)
+    compiled = PackTrainer(tiny_data.packed, cells, s, device, compile=True).train_step(0)
     assert eager.shape == (2, 6)
     torch.testing.assert_close(compiled, eager, rtol=1e-5, atol=1e-6, equal_nan=True)
 
 
-def test_bfloat16_rounds_the_forward_pass_but_keeps_the_loss_close(tiny_data):
-    exact = CellTrainer(tiny_data.packed, Cell("betavae", 4.0, 0), TrainSettings.from_config(settings()), CPU)
+def test_bfloat16_rounds_the_forward_pass_but_keeps_the_loss_close(tiny_data, device):
+    exact = CellTrainer(tiny_data.packed, Cell("betavae", 4.0, 0), TrainSettings.from_config(settings()), device)
     rounded = CellTrainer(tiny_data.packed, Cell("betavae", 4.0, 0),
-                          TrainSettings.from_config(settings(precision="bfloat16")), CPU)
+                          TrainSettings.from_config(settings(precision="bfloat16")), device)
     batch = _fixed_batch(exact)
     loss, _ = _loss_and_grads(exact, *batch)
     bf16_loss, grads = _loss_and_grads(rounded, *batch)
@@ -81,9 +81,9 @@ def test_bfloat16_on_a_cpu_that_emulates_it_warns_in_the_log(monkeypatch, caplog
         assert "emulated" in caplog.text and "training.precision: float32" in caplog.text
 
 
-def test_the_vae_step_computes_no_gradient_for_the_discriminator(tiny_data):
+def test_the_vae_step_computes_no_gradient_for_the_discriminator(tiny_data, device):
     trainer = CellTrainer(tiny_data.packed, Cell("factorvae", 10.0, 0),
-                          TrainSettings.from_config(settings("factorvae")), CPU)
+                          TrainSettings.from_config(settings("factorvae")), device)
     parts, _ = trainer.forward_loss(*_fixed_batch(trainer), 0)
     parts["tc"].backward()
     assert all(p.grad is None for p in trainer.discriminator.parameters())  # its own step computes those
@@ -91,13 +91,13 @@ def test_the_vae_step_computes_no_gradient_for_the_discriminator(tiny_data):
     assert all(g is not None and g.abs().sum() > 0 for g in encoder_grads)  # the TC term still trains the encoder
 
 
-def test_in_bfloat16_the_discriminator_is_rounded_too_and_returns_float32_logits(tiny_data):
+def test_in_bfloat16_the_discriminator_is_rounded_too_and_returns_float32_logits(tiny_data, device):
     trainer = CellTrainer(tiny_data.packed, Cell("factorvae", 10.0, 0),
-                          TrainSettings.from_config(settings("factorvae")), CPU)
+                          TrainSettings.from_config(settings("factorvae")), device)
     params = dict(trainer.discriminator.named_parameters())
-    z = torch.randn(64, trainer.settings.latent_dim, generator=torch.Generator().manual_seed(0))
-    exact = discriminator_fn(trainer.discriminator, params, CPU, "float32")(z)
-    rounded = discriminator_fn(trainer.discriminator, params, CPU, "bfloat16")(z)
+    z = torch.randn(64, trainer.settings.latent_dim, generator=torch.Generator().manual_seed(0)).to(device)
+    exact = discriminator_fn(trainer.discriminator, params, device, "float32")(z)
+    rounded = discriminator_fn(trainer.discriminator, params, device, "bfloat16")(z)
     assert torch.equal(exact, trainer.discriminator(z))
     assert rounded.dtype == torch.float32 and not torch.equal(rounded, exact)
     torch.testing.assert_close(rounded, exact, rtol=0, atol=0.05 * exact.abs().max().item())

@@ -13,9 +13,6 @@ from dislab.models.objectives import REGISTRY
 from dislab.training.pack import PackTrainer, train_pack
 from dislab.training.trainer import CellTrainer, TrainSettings, train_cell
 
-CPU = torch.device("cpu")
-
-
 def _state(path):
     state = torch.load(path, weights_only=False)
     return {**state["model"], **{f"disc.{k}": v for k, v in (state["discriminator"] or {}).items()}}
@@ -26,11 +23,11 @@ def _log(outdir):
 
 
 @pytest.mark.parametrize("model, precision", [(m, "float32") for m in sorted(REGISTRY)] + [("factorvae", "bfloat16")])
-def test_a_pack_of_one_is_the_single_cell_trainer_bit_for_bit(tiny_data, tmp_path, model, precision):
+def test_a_pack_of_one_is_the_single_cell_trainer_bit_for_bit(tiny_data, tmp_path, model, precision, device):
     s = TrainSettings.from_config(settings(model, steps=6, log_every=2, checkpoint_every=3, precision=precision))
     cell = Cell(model, 4.0, 0)
-    train_cell(tiny_data.packed, cell, s, tmp_path / "alone", device="cpu", progress=False)
-    train_pack(tiny_data.packed, [cell], s, [tmp_path / "pack"], device="cpu", progress=False)
+    train_cell(tiny_data.packed, cell, s, tmp_path / "alone", device=device, progress=False)
+    train_pack(tiny_data.packed, [cell], s, [tmp_path / "pack"], device=device, progress=False)
     alone, packed = _state(tmp_path / "alone" / "model.pt"), _state(tmp_path / "pack" / "model.pt")
     assert alone.keys() == packed.keys()
     assert all(torch.equal(alone[k], packed[k]) for k in alone)
@@ -38,12 +35,12 @@ def test_a_pack_of_one_is_the_single_cell_trainer_bit_for_bit(tiny_data, tmp_pat
 
 
 @pytest.mark.parametrize("model", ["betavae", "factorvae", "btcvae", "dipvae", "infovae"])
-def test_a_pack_of_seeds_matches_the_seeds_trained_alone(tiny_data, tmp_path, model):
+def test_a_pack_of_seeds_matches_the_seeds_trained_alone(tiny_data, tmp_path, model, device):
     s = TrainSettings.from_config(settings(model, steps=5, log_every=1))
     cells = [Cell(model, 4.0, seed) for seed in (0, 1, 2)]
     for cell in cells:
-        train_cell(tiny_data.packed, cell, s, tmp_path / f"alone{cell.seed}", device="cpu", progress=False)
-    summaries = train_pack(tiny_data.packed, cells, s, [tmp_path / f"pack{c.seed}" for c in cells], device="cpu",
+        train_cell(tiny_data.packed, cell, s, tmp_path / f"alone{cell.seed}", device=device, progress=False)
+    summaries = train_pack(tiny_data.packed, cells, s, [tmp_path / f"pack{c.seed}" for c in cells], device=device,
                            progress=False)
     assert [x["pack_size"] for x in summaries] == [3, 3, 3]
     for cell in cells:
@@ -63,11 +60,11 @@ def test_a_pack_of_seeds_matches_the_seeds_trained_alone(tiny_data, tmp_path, mo
 
 
 @pytest.mark.parametrize("model", ["betavae", "factorvae", "btcvae", "dipvae", "infovae"])
-def test_each_pack_step_matches_the_seeds_stepped_alone_from_the_same_state(tiny_data, model):
+def test_each_pack_step_matches_the_seeds_stepped_alone_from_the_same_state(tiny_data, model, device):
     s = TrainSettings.from_config(settings(model, steps=5, log_every=1))
     cells = [Cell(model, 4.0, seed) for seed in (0, 1, 2)]
-    pack = PackTrainer(tiny_data.packed, cells, s, CPU)
-    alone = [CellTrainer(tiny_data.packed, cell, s, CPU) for cell in cells]
+    pack = PackTrainer(tiny_data.packed, cells, s, device)
+    alone = [CellTrainer(tiny_data.packed, cell, s, device) for cell in cells]
     for step in range(5):
         torch.testing.assert_close(pack.train_step(step), torch.stack([t.train_step(step) for t in alone]),
                                    rtol=1e-5, atol=1e-5, equal_nan=True)
@@ -87,36 +84,36 @@ def _fail_at(monkeypatch, step):
     monkeypatch.setattr(PackTrainer, "train_step", train_step)
 
 
-def test_an_interrupted_pack_resumes_each_cell_from_its_own_checkpoint(tiny_data, tmp_path, monkeypatch):
+def test_an_interrupted_pack_resumes_each_cell_from_its_own_checkpoint(tiny_data, tmp_path, monkeypatch, device):
     s = TrainSettings.from_config(settings("factorvae", steps=10, log_every=1, checkpoint_every=4))
     cells = [Cell("factorvae", 10.0, seed) for seed in (0, 1)]
     straight = [tmp_path / f"straight{c.seed}" for c in cells]
-    train_pack(tiny_data.packed, cells, s, straight, device="cpu", progress=False)
+    train_pack(tiny_data.packed, cells, s, straight, device=device, progress=False)
 
     killed = [tmp_path / f"killed{c.seed}" for c in cells]
     with monkeypatch.context() as m:
         _fail_at(m, 6)
         with pytest.raises(KeyboardInterrupt):
-            train_pack(tiny_data.packed, cells, s, killed, device="cpu", progress=False)
+            train_pack(tiny_data.packed, cells, s, killed, device=device, progress=False)
     for d in killed:
         assert torch.load(d / "resume.pt", weights_only=False)["step"] == 4 and not (d / "model.pt").exists()
     # each cell's checkpoint is a single-cell checkpoint: the single-cell trainer reads it
-    alone = CellTrainer(tiny_data.packed, cells[1], s, CPU)
+    alone = CellTrainer(tiny_data.packed, cells[1], s, device)
     assert alone.try_resume(killed[1] / "resume.pt") and alone.step == 4
 
-    train_pack(tiny_data.packed, cells, s, killed, device="cpu", progress=False)
+    train_pack(tiny_data.packed, cells, s, killed, device=device, progress=False)
     for a, b in zip(straight, killed):
         assert all(torch.equal(x, y) for x, y in zip(_state(a / "model.pt").values(), _state(b / "model.pt").values()))
         pd.testing.assert_frame_equal(_log(a), _log(b), check_exact=True)
         assert not (b / "resume.pt").exists()
 
 
-def test_checkpoints_at_different_steps_restart_the_pack_with_a_warning(tiny_data, tmp_path, caplog):
+def test_checkpoints_at_different_steps_restart_the_pack_with_a_warning(tiny_data, tmp_path, caplog, device):
     s = TrainSettings.from_config(settings("betavae", steps=6, log_every=2, checkpoint_every=4))
     cells = [Cell("betavae", 1.0, seed) for seed in (0, 1)]
     straight = [tmp_path / f"straight{c.seed}" for c in cells]
-    train_pack(tiny_data.packed, cells, s, straight, device="cpu", progress=False)
-    lone = CellTrainer(tiny_data.packed, cells[0], s, CPU)
+    train_pack(tiny_data.packed, cells, s, straight, device=device, progress=False)
+    lone = CellTrainer(tiny_data.packed, cells[0], s, device)
     for step in range(4):
         lone.train_step(step)
     lone.step = 4
@@ -124,7 +121,7 @@ def test_checkpoints_at_different_steps_restart_the_pack_with_a_warning(tiny_dat
     lone.save(tmp_path / "mixed0" / "resume.pt")  # seed 0 at step 4, seed 1 without a checkpoint
 
     with caplog.at_level(logging.WARNING):
-        train_pack(tiny_data.packed, cells, s, [tmp_path / "mixed0", tmp_path / "mixed1"], device="cpu",
+        train_pack(tiny_data.packed, cells, s, [tmp_path / "mixed0", tmp_path / "mixed1"], device=device,
                    progress=False)
     assert "different steps" in caplog.text and "starting every cell from step 0" in caplog.text
     for seed in (0, 1):
@@ -132,20 +129,21 @@ def test_checkpoints_at_different_steps_restart_the_pack_with_a_warning(tiny_dat
         assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_a_pack_takes_seeds_of_one_model_and_strength_only(tiny_data):
+def test_a_pack_takes_seeds_of_one_model_and_strength_only(tiny_data, device):
     s = TrainSettings.from_config(settings("betavae"))
     with pytest.raises(TrainingError, match="distinct seeds of one"):
-        PackTrainer(tiny_data.packed, [Cell("betavae", 1.0, 0), Cell("betavae", 3.0, 1)], s, CPU)
+        PackTrainer(tiny_data.packed, [Cell("betavae", 1.0, 0), Cell("betavae", 3.0, 1)], s, device)
     with pytest.raises(TrainingError, match="distinct seeds of one"):
-        PackTrainer(tiny_data.packed, [Cell("betavae", 1.0, 0), Cell("betavae", 1.0, 0)], s, CPU)
+        PackTrainer(tiny_data.packed, [Cell("betavae", 1.0, 0), Cell("betavae", 1.0, 0)], s, device)
 
 
-def test_nan_in_a_pack_stops_it_naming_the_cell_and_keeps_every_checkpoint(tiny_data, tmp_path, monkeypatch):
+def test_nan_in_a_pack_stops_it_naming_the_cell_and_keeps_every_checkpoint(tiny_data, tmp_path, monkeypatch,
+                                                                            device):
     s = TrainSettings.from_config(settings("betavae", steps=30, checkpoint_every=5, log_every=5))
     poison_loss_at(monkeypatch, "betavae", 7)
     cells = [Cell("betavae", 3.0, seed) for seed in (0, 1)]
     outdirs = [tmp_path / "seed0", tmp_path / "seed1"]
     with pytest.raises(TrainingError, match=r"betavae/3/seed0.*step 7.*checkpoint \(step 5\) is kept"):
-        train_pack(tiny_data.packed, cells, s, outdirs, device="cpu", progress=False)
+        train_pack(tiny_data.packed, cells, s, outdirs, device=device, progress=False)
     for d in outdirs:
         assert torch.load(d / "resume.pt", weights_only=False)["step"] == 5 and not (d / "model.pt").exists()

@@ -26,13 +26,14 @@ def settings(model="betavae", **training):
     return {"model": TINY["model"], "training": train, "options": options}
 
 
-def test_unpacking_on_the_device_matches_numpy(tiny_data):
-    packed = torch.from_numpy(tiny_data.packed[:50])
-    assert torch.equal(unpack_images(packed)[:, 0].to(torch.uint8), torch.from_numpy(tiny_data.images(range(50))))
+def test_unpacking_on_the_device_matches_numpy(tiny_data, device):
+    packed = torch.from_numpy(tiny_data.packed[:50]).to(device)
+    unpacked = unpack_images(packed)[:, 0].to(torch.uint8).cpu()
+    assert torch.equal(unpacked, torch.from_numpy(tiny_data.images(range(50))))
 
 
-def test_data_order_is_a_permutation_per_epoch_and_depends_only_on_seed_and_step(tiny_data):
-    packed = torch.from_numpy(tiny_data.packed)
+def test_data_order_is_a_permutation_per_epoch_and_depends_only_on_seed_and_step(tiny_data, device):
+    packed = torch.from_numpy(tiny_data.packed).to(device)
     sampler = BatchSampler(packed, 16, seed=3)
     epoch = torch.cat([sampler.indices(s) for s in range(sampler.steps_per_epoch)])
     assert sorted(epoch.tolist()) == list(range(len(tiny_data)))
@@ -43,18 +44,19 @@ def test_data_order_is_a_permutation_per_epoch_and_depends_only_on_seed_and_step
 
 
 @pytest.mark.parametrize("model", sorted(REGISTRY))
-def test_a_few_steps_lower_the_loss_on_a_fixed_batch(tiny_data, model):
+def test_a_few_steps_lower_the_loss_on_a_fixed_batch(tiny_data, model, device):
     torch.manual_seed(0)
     cfg = settings(model)
     s = TrainSettings.from_config(cfg)
-    trainer = CellTrainer(tiny_data.packed, Cell(model, 4.0, 0), s, torch.device("cpu"))
+    trainer = CellTrainer(tiny_data.packed, Cell(model, 4.0, 0), s, device)
     for group in trainer.optimizer.param_groups:
         group["lr"] = 1e-3
     x = trainer.sampler.batch(0)
-    draws = trainer.objective.draw(len(x), s.latent_dim, torch.Generator().manual_seed(0), "cpu")
+    draws = trainer.objective.draw(len(x), s.latent_dim, torch.Generator(device).manual_seed(0), device)
 
     def loss():
-        out = trainer.model(x, torch.randn((len(x), s.latent_dim), generator=torch.Generator().manual_seed(1)))
+        noise = torch.randn((len(x), s.latent_dim), generator=torch.Generator(device).manual_seed(1), device=device)
+        out = trainer.model(x, noise)
         return trainer.objective.loss(out, x, 0, draws, discriminator=trainer.discriminator)["loss"]
 
     first = loss().item()
@@ -73,18 +75,18 @@ def _same(a, b):
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_same_seed_same_weights_other_seed_other_weights(tiny_data, tmp_path):
+def test_same_seed_same_weights_other_seed_other_weights(tiny_data, tmp_path, device):
     s = TrainSettings.from_config(settings("factorvae", steps=12))
     for name, seed in (("a", 0), ("b", 0), ("c", 1)):
-        train_cell(tiny_data.packed, Cell("factorvae", 10, seed), s, tmp_path / name, device="cpu", progress=False)
+        train_cell(tiny_data.packed, Cell("factorvae", 10, seed), s, tmp_path / name, device=device, progress=False)
     assert _same(_weights(tmp_path / "a" / "model.pt"), _weights(tmp_path / "b" / "model.pt"))
     assert not _same(_weights(tmp_path / "a" / "model.pt"), _weights(tmp_path / "c" / "model.pt"))
     assert not (tmp_path / "a" / "resume.pt").exists()
 
 
-def test_outputs_log_every_part(tiny_data, tmp_path):
+def test_outputs_log_every_part(tiny_data, tmp_path, device):
     s = TrainSettings.from_config(settings("btcvae", steps=8, log_every=4))
-    summary = train_cell(tiny_data.packed, Cell("btcvae", 6, 0), s, tmp_path, device="cpu", progress=False)
+    summary = train_cell(tiny_data.packed, Cell("btcvae", 6, 0), s, tmp_path, device=device, progress=False)
     log = pd.read_csv(tmp_path / "train_log.csv")
     assert list(log.columns) == ["step", "epoch", "loss", "reconstruction", "kl", "tc", "regulariser",
                                  "disc_loss", "steps_per_s"]
@@ -93,20 +95,21 @@ def test_outputs_log_every_part(tiny_data, tmp_path):
     assert json.loads((tmp_path / "summary.json").read_text())["cell"]["model"] == "btcvae"
 
 
-def _train_cmd(data, outdir, steps):
+def _train_cmd(data, outdir, steps, device):
     cfg = settings("dipvae", steps=steps, checkpoint_every=20, log_every=20)
     return [sys.executable, "-m", "dislab", "train", "--data", str(data), "--model", "dipvae", "--strength", "10",
-            "--seed", "0", "--settings", json.dumps(cfg), "--device", "cpu", "--threads", "1",
+            "--seed", "0", "--settings", json.dumps(cfg), "--device", str(device), "--threads", "1",
             "--outdir", str(outdir)]
 
 
-def test_resume_after_a_kill_equals_an_uninterrupted_run(tiny_hdf5, tmp_path):
+def test_resume_after_a_kill_equals_an_uninterrupted_run(tiny_hdf5, tmp_path, device):
     steps = 200
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    subprocess.run(_train_cmd(tiny_hdf5, tmp_path / "straight", steps), check=True, env=env, capture_output=True)
+    straight = _train_cmd(tiny_hdf5, tmp_path / "straight", steps, device)
+    subprocess.run(straight, check=True, env=env, capture_output=True)
 
     killed = tmp_path / "killed"
-    proc = subprocess.Popen(_train_cmd(tiny_hdf5, killed, steps), env=env, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(_train_cmd(tiny_hdf5, killed, steps, device), env=env, stderr=subprocess.PIPE)
     deadline = time.time() + 120
     while not (killed / "resume.pt").exists() and time.time() < deadline:
         time.sleep(0.05)
@@ -117,7 +120,7 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(tiny_hdf5, tmp_path):
     checkpoint_step = torch.load(killed / "resume.pt", weights_only=False)["step"]
     assert 0 < checkpoint_step < steps
 
-    rerun = subprocess.run(_train_cmd(tiny_hdf5, killed, steps), env=env, capture_output=True, text=True)
+    rerun = subprocess.run(_train_cmd(tiny_hdf5, killed, steps, device), env=env, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
     assert f"resumed dipvae/10/seed0 from step {checkpoint_step}" in rerun.stderr
     assert _same(_weights(tmp_path / "straight" / "model.pt"), _weights(killed / "model.pt"))
@@ -139,11 +142,12 @@ def poison_loss_at(monkeypatch, model: str, at: int) -> None:
     monkeypatch.setattr(REGISTRY[model], "loss", poisoned)
 
 
-def test_nan_stops_the_job_naming_cell_and_step_and_keeps_the_last_checkpoint(tiny_data, tmp_path, monkeypatch):
+def test_nan_stops_the_job_naming_cell_and_step_and_keeps_the_last_checkpoint(tiny_data, tmp_path, monkeypatch,
+                                                                                device):
     s = TrainSettings.from_config(settings("betavae", steps=30, checkpoint_every=5, log_every=5))
     poison_loss_at(monkeypatch, "betavae", 7)
     with pytest.raises(TrainingError, match=r"betavae/3/seed0.*step 7.*checkpoint \(step 5\) is kept"):
-        train_cell(tiny_data.packed, Cell("betavae", 3, 0), s, tmp_path, device="cpu", progress=False)
+        train_cell(tiny_data.packed, Cell("betavae", 3, 0), s, tmp_path, device=device, progress=False)
     assert torch.load(tmp_path / "resume.pt", weights_only=False)["step"] == 5
     assert not (tmp_path / "model.pt").exists()
 

@@ -93,7 +93,8 @@ def detached(params: dict) -> dict:
     return {name: p.detach() for name, p in params.items()}
 
 
-def pick_device(requested: str) -> torch.device:
+def pick_device(requested: str | torch.device) -> torch.device:
+    requested = str(requested)
     if requested == "cuda" and not torch.cuda.is_available():
         raise TrainingError("training.device is 'cuda' but no CUDA GPU is visible; use 'auto' or 'cpu'")
     if requested == "auto":
