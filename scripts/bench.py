@@ -5,19 +5,20 @@
     python scripts/bench.py --device cuda --pack 10 --steps 50
 
 Every variant runs in a process of its own, as a training job does, for ``--rounds`` rounds of ``--steps`` steps
-after ``--warmup`` steps (compilation happens there), and reports its median: steps/s and images/s per cell (a
-pack of k cells counts k cell-steps per step), the ratio to the plain eager loop, and the projected wall time of
-the thesis grid (``--config``: 170 cells x 345,600 steps of batch 64) on one such device, jobs run one after the
-other (the "side by side" CPU variants: one single-threaded job per core at once, their rates summed). First it
-prints the FLOPs of a step (PyTorch's FlopCounterMode) and what a large matmul reaches: the device's arithmetic
-yardstick.
+after ``--warmup`` steps (compilation happens there), and reports its median: steps/s and images/s per cell (a pack
+of k cells counts k cell-steps per step), the ratio to the plain eager loop, and the projected wall time of the
+thesis grid (``--config``: 170 cells x 345,600 steps of batch 64) on one such device, jobs run one after the other
+(the "side by side" CPU variants: one single-threaded job per core at once, their rates summed; the GPU's "3 at
+once" variants: three pack jobs sharing the GPU). A variant that fails is reported with its error and the others
+still run (the exit status is then 1). First it prints the FLOPs of a step (PyTorch's FlopCounterMode) and what a
+large matmul reaches: the device's arithmetic yardstick.
 
 The plain eager loop, the reference, is the thesis architecture written the obvious way: PyTorch's own layers
 (nn.ConvTranspose2d, bias inside the convolution), float32, default memory layout, a fixed batch, β-VAE loss, Adam,
-the C library's allocator defaults. It runs before and after the others
-(the reference is the mean; a shared machine drifts). The same loop with dislab's allocator setting
-(dislab/allocator.py) is a variant. dislab's variants run the real trainer (CellTrainer / PackTrainer) on random
-bit-packed images of the full dataset's size: data order, batch gathering and unpacking included.
+the C library's allocator defaults. It runs before and after the others (the reference is the mean; a shared
+machine drifts). The same loop with dislab's allocator setting (dislab/allocator.py) is a variant. dislab's
+variants run the real trainer (CellTrainer / PackTrainer) on random bit-packed images of the full dataset's size:
+data order, batch gathering and unpacking included.
 """
 
 from __future__ import annotations
@@ -53,10 +54,13 @@ class Variant(NamedTuple):
     channels_last: bool
     compile: bool = False
     stock_layers: bool = False  # PyTorch's own nn.ConvTranspose2d and Adam (foreach) in the real trainer
+    # Several jobs at once, their rates summed: what the grid needs, though no single step is faster. per_core: one
+    # single-threaded process per CPU core (Snakemake with train jobs of one thread each); processes: that many
+    # processes sharing the device (on a GPU, several training jobs overlap each other's launch overhead).
+    per_core: bool = False
+    processes: int = 1
 
 
-# A name starting "side by side" runs one process per CPU core, each one cell on one thread, all at once (Snakemake
-# with train jobs of one thread each); its rate is their sum: what the grid needs, though no single step is faster.
 # None: the plain eager loop with dislab's allocator setting.
 CPU_VARIANTS = {
     "plain eager loop, allocator kept": None,
@@ -68,8 +72,8 @@ CPU_VARIANTS = {
     "cell bfloat16 channels-last": Variant(False, "bfloat16", True),
     "cell bfloat16 channels-last compiled": Variant(False, "bfloat16", True, compile=True),
     "pack float32": Variant(True, "float32", False),
-    "side by side float32 channels-last": Variant(False, "float32", True),
-    "side by side bfloat16 channels-last": Variant(False, "bfloat16", True),
+    "side by side float32 channels-last": Variant(False, "float32", True, per_core=True),
+    "side by side bfloat16 channels-last": Variant(False, "bfloat16", True, per_core=True),
 }
 CUDA_VARIANTS = {
     "cell float32": Variant(False, "float32", False),
@@ -79,6 +83,8 @@ CUDA_VARIANTS = {
     "pack tf32": Variant(True, "tf32", False),
     "pack bfloat16": Variant(True, "bfloat16", False),
     "pack bfloat16 compiled": Variant(True, "bfloat16", False, compile=True),
+    "3 at once: pack bfloat16": Variant(True, "bfloat16", False, processes=3),
+    "3 at once: pack bfloat16 compiled": Variant(True, "bfloat16", False, compile=True, processes=3),
 }
 
 
@@ -183,20 +189,30 @@ def run_variant(args, cfg) -> None:
 
 
 def in_own_process(name, device: str, args, pack_size) -> float:
-    """The variant's cell-steps per second, from a process of its own (one per core, summed, if side by side)."""
-    side_by_side = name.startswith("side by side")
+    """The variant's cell-steps per second from a process of its own, or from several at once (their sum). Raises
+    VariantFailed with the end of the error output if a process fails."""
+    variant = (CUDA_VARIANTS if device == "cuda" else CPU_VARIANTS).get(name)
+    per_core = variant is not None and variant.per_core
+    processes = len(os.sched_getaffinity(0)) if per_core else (variant.processes if variant else 1)
     cmd = [sys.executable, __file__, "--variant", name, "--on", device, "--pack", str(pack_size), "--config",
            args.config, "--steps", str(args.steps), "--rounds", str(args.rounds), "--warmup", str(args.warmup),
-           "--threads", "1" if side_by_side else "0"]
+           "--threads", "1" if per_core else "0"]
     jobs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for _ in range(len(os.sched_getaffinity(0)) if side_by_side else 1)]
-    rates = []
+            for _ in range(processes)]
+    rates, errors = [], []
     for job in jobs:
         out, err = job.communicate()
         if job.returncode != 0:
-            sys.exit(f"variant {name!r} failed:\n{err[-3000:]}")
-        rates.append(float(out.split()[-1]))
+            errors.append(err)
+        else:
+            rates.append(float(out.split()[-1]))
+    if errors:
+        raise VariantFailed(errors[0][-3000:])
     return sum(rates)
+
+
+class VariantFailed(RuntimeError):
+    pass
 
 
 def main():
@@ -229,6 +245,7 @@ def main():
         print(f"{device:6} {name:44} {cell_steps_per_s:8.1f} {cell_steps_per_s * batch:9.0f} "
               f"{cell_steps_per_s / eager:8.2f}x {hours:15,.1f} h", flush=True)
 
+    status = 0  # 1 if a variant failed
     for device in devices[args.device]:
         k = args.pack or (10 if device == "cuda" else 2)
         flops = flops_per_step(torch.device(device), batch, cfg["model"]["latent_dim"])
@@ -243,13 +260,26 @@ def main():
         variants = CUDA_VARIANTS if device == "cuda" else CPU_VARIANTS
         names = [n for n in variants if not args.only or any(o in n for o in args.only)]
         before = in_own_process(REFERENCE, device, args, k)
-        rates = {name: in_own_process(name, device, args, k) for name in names}
+        rates = {}
+        for name in names:  # a variant that fails is reported, and the others still run
+            try:
+                rates[name] = in_own_process(name, device, args, k)
+            except VariantFailed as failure:
+                rates[name] = None
+                print(f"{device}: variant {name!r} failed:\n{failure}", file=sys.stderr, flush=True)
         after = in_own_process(REFERENCE, device, args, k)
         eager = (before + after) / 2
         report(device, f"{REFERENCE} (ref.: {before:.1f}, then {after:.1f})", eager, eager)
         for name in names:
-            report(device, name.replace("pack", f"pack of {k}"), rates[name], eager)
+            label = name.replace("pack", f"pack of {k}")
+            if rates[name] is None:
+                print(f"{device:6} {label:44} {'failed (its error is above)':>45}")
+            else:
+                report(device, label, rates[name], eager)
+        if any(rate is None for rate in rates.values()):
+            status = 1
+    return status
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
