@@ -52,7 +52,7 @@ class Variant(NamedTuple):
     pack: bool  # a pack of --pack cells (else one cell)
     precision: str
     channels_last: bool
-    compile: bool = False
+    compile: bool | str = False  # a string: that torch.compile mode ("reduce-overhead": CUDA graphs)
     stock_layers: bool = False  # PyTorch's own nn.ConvTranspose2d and Adam (foreach) in the real trainer
     # Several jobs at once, their rates summed: what the grid needs, though no single step is faster. per_core: one
     # single-threaded process per CPU core (Snakemake with train jobs of one thread each); processes: that many
@@ -80,9 +80,11 @@ CUDA_VARIANTS = {
     "cell tf32": Variant(False, "tf32", False),
     "cell bfloat16": Variant(False, "bfloat16", False),
     "cell bfloat16 compiled": Variant(False, "bfloat16", False, compile=True),
+    "cell bfloat16 CUDA graphs": Variant(False, "bfloat16", False, compile="reduce-overhead"),
     "pack tf32": Variant(True, "tf32", False),
     "pack bfloat16": Variant(True, "bfloat16", False),
     "pack bfloat16 compiled": Variant(True, "bfloat16", False, compile=True),
+    "pack bfloat16 CUDA graphs": Variant(True, "bfloat16", False, compile="reduce-overhead"),
     "3 at once: pack bfloat16": Variant(True, "bfloat16", False, processes=3),
     "3 at once: pack bfloat16 compiled": Variant(True, "bfloat16", False, compile=True, processes=3),
 }

@@ -27,8 +27,8 @@ from dislab.cells import Cell
 from dislab.errors import TrainingError
 from dislab.training.batches import unpack_images
 from dislab.training.precision import autocast, warn_if_emulated
-from dislab.training.trainer import (RECORDED, CellTrainer, TrainSettings, adam, detached, discriminator_fn,
-                                    pick_device, second_batch_latents)
+from dislab.training.trainer import (RECORDED, CellTrainer, TrainSettings, adam, compiled, detached,
+                                    discriminator_fn, mark_step_begin, pick_device, second_batch_latents)
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def _pack_of_one(fn, in_dims):
 
 class PackTrainer:
     def __init__(self, packed, cells: list[Cell], settings: TrainSettings, device: torch.device,
-                 compile: bool = False):
+                 compile: bool | str = False):
         if len({(c.model, c.strength) for c in cells}) != 1 or len(set(cells)) != len(cells):
             raise TrainingError(f"a pack trains distinct seeds of one (model, strength); got {[str(c) for c in cells]}")
         self.settings, self.device = settings, device
@@ -68,9 +68,9 @@ class PackTrainer:
         batched = vmap if len(cells) > 1 else _pack_of_one
         self._vae_step = batched(self._cell_loss, in_dims=(0, 0 if self.disc else None, 0, 0, 0, None))
         self._disc_step = batched(self._cell_disc_loss, in_dims=(0,) * 6) if self.disc else None
-        if compile:
-            self._vae_step = torch.compile(self._vae_step)
-            self._disc_step = torch.compile(self._disc_step) if self.disc else None
+        self.compile = compile
+        self._vae_step = compiled(self._vae_step, compile)
+        self._disc_step = compiled(self._disc_step, compile) if self.disc else None
 
     # -- stacked state <-> the members' own models and optimisers ---------------------------------------
     def _stack(self) -> None:
@@ -143,6 +143,7 @@ class PackTrainer:
 
     def train_step(self, step: int) -> torch.Tensor:
         """One step of every member; returns their recorded values, (k, len(RECORDED)), NaN = not defined."""
+        mark_step_begin(self.compile)
         x = self.batches(step)
         drawn = [m.draw_for_loss(x.shape[1]) for m in self.members]
         noise = torch.stack([n for n, _ in drawn])
@@ -205,7 +206,7 @@ class PackTrainer:
 
 
 def train_pack(packed, cells: list[Cell], settings: TrainSettings, outdirs: list, device: str = "auto",
-               compile: bool = False, progress: bool = True) -> list[dict]:
+               compile: bool | str = False, progress: bool = True) -> list[dict]:
     """Train ``cells`` (seeds of one model and strength) together; each gets the outputs ``train_cell`` writes."""
     outdirs = [Path(d) for d in outdirs]
     for d in outdirs:

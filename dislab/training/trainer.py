@@ -102,6 +102,20 @@ def pick_device(requested: str | torch.device) -> torch.device:
     return torch.device(requested)
 
 
+def compiled(fn, compile: bool | str):
+    """``fn`` under ``torch.compile``: ``True`` in its default mode, a string in that mode (``"reduce-overhead"``
+    records CUDA graphs on a GPU; see ``scripts/bench.py``); ``False`` leaves ``fn`` as it is."""
+    if not compile:
+        return fn
+    return torch.compile(fn, mode=None if compile is True else compile)
+
+
+def mark_step_begin(compile: bool | str) -> None:
+    """Tell CUDA-graph modes that a new training step starts: the graphs' outputs of the last step may be reused."""
+    if isinstance(compile, str):
+        torch.compiler.cudagraph_mark_step_begin()
+
+
 def adam(params, lr: float, betas: tuple) -> torch.optim.Adam:
     """Adam with its fused kernel: the same update (to float rounding) in one pass over the weights, faster than
     the default per-tensor kernels (scripts/bench.py); FactorVAE's 4M-weight discriminator gains most."""
@@ -112,10 +126,11 @@ class CellTrainer:
     """Everything one cell's training owns: models, optimisers, RNGs, data order, log rows."""
 
     def __init__(self, packed, cell: Cell, settings: TrainSettings, device: torch.device, pack_size: int = 1,
-                 channels_last: bool = False, compile: bool = False):
+                 channels_last: bool = False, compile: bool | str = False):
         """``packed``: the bit-packed images, a numpy array or a tensor (one already on ``device`` is shared);
         ``pack_size``: how many cells train together with this one (see dislab.training.pack), for the summary;
-        ``channels_last`` and ``compile``: how the step runs (the same arithmetic, other kernels)."""
+        ``channels_last`` and ``compile`` (see ``compiled``): how the step runs (the same arithmetic, other
+        kernels)."""
         self.cell, self.settings, self.device, self.pack_size = cell, settings, device, pack_size
         set_precision(settings.precision)
         self.sampler = BatchSampler(torch.as_tensor(packed).to(device), settings.batch_size, cell.seed)
@@ -132,7 +147,8 @@ class CellTrainer:
         self.channels_last = channels_last
         if channels_last:
             self.model.to(memory_format=torch.channels_last)
-        self.forward_loss = torch.compile(self._forward_loss) if compile else self._forward_loss
+        self.compile = compile
+        self.forward_loss = compiled(self._forward_loss, compile)
         self.optimizer = adam(self.model.parameters(), settings.learning_rate, settings.adam_betas)
         self.disc_optimizer = None
         if self.discriminator is not None:
@@ -150,6 +166,7 @@ class CellTrainer:
     # -- one step -----------------------------------------------------------------------------------
     def train_step(self, step: int) -> torch.Tensor:
         """One optimisation step; returns the recorded values as a (len(RECORDED),) tensor (NaN = not defined)."""
+        mark_step_begin(self.compile)
         x = self._batch(step)
         noise, draws = self.draw_for_loss(len(x))
         parts, out = self.forward_loss(x, noise, draws, step)
@@ -302,7 +319,7 @@ class CellTrainer:
 
 
 def train_cell(packed: np.ndarray, cell: Cell, settings: TrainSettings, outdir, device: str = "auto",
-               progress: bool = True, channels_last: bool = False, compile: bool = False) -> dict:
+               progress: bool = True, channels_last: bool = False, compile: bool | str = False) -> dict:
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     checkpoint = outdir / "resume.pt"
