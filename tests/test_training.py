@@ -15,7 +15,7 @@ from dislab.errors import TrainingError
 from dislab.models.objectives import REGISTRY
 from dislab.training.batches import BatchSampler, unpack_images
 from dislab.cells import Cell
-from dislab.training.trainer import CellTrainer, TrainSettings, train_cell
+from dislab.training.trainer import CellTrainer, TrainSettings, pick_device, train_cell
 
 TINY = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
 
@@ -152,9 +152,18 @@ def test_nan_stops_the_job_naming_cell_and_step_and_keeps_the_last_checkpoint(ti
     assert not (tmp_path / "model.pt").exists()
 
 
-def test_cuda_request_without_a_gpu_is_a_clear_error(tiny_data, tmp_path):
+@pytest.mark.parametrize("requested", ["cuda", "cuda:0", torch.device("cuda", 1)])
+def test_cuda_request_without_a_gpu_is_a_clear_error(tiny_data, tmp_path, requested):
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
-    with pytest.raises(TrainingError, match="no CUDA GPU"):
+    with pytest.raises(TrainingError, match=f"'{requested}' but no CUDA GPU"):
         train_cell(tiny_data.packed, Cell("betavae", 1, 0), TrainSettings.from_config(settings()), tmp_path,
-                   device="cuda", progress=False)
+                   device=requested, progress=False)
+
+
+def test_a_gpu_index_beyond_the_visible_ones_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert pick_device("cuda:1") == torch.device("cuda", 1)
+    with pytest.raises(TrainingError, match=r"'cuda:2' but only 2 CUDA GPU\(s\) are visible \(cuda:0 to cuda:1\)"):
+        pick_device("cuda:2")

@@ -94,12 +94,17 @@ def detached(params: dict) -> dict:
 
 
 def pick_device(requested: str | torch.device) -> torch.device:
-    requested = str(requested)
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise TrainingError("training.device is 'cuda' but no CUDA GPU is visible; use 'auto' or 'cpu'")
-    if requested == "auto":
+    if str(requested) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(requested)
+    device = torch.device(requested)
+    if device.type == "cuda":
+        visible = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if not visible:
+            raise TrainingError(f"training.device is '{requested}' but no CUDA GPU is visible; use 'auto' or 'cpu'")
+        if device.index is not None and device.index >= visible:
+            raise TrainingError(f"training.device is '{requested}' but only {visible} CUDA GPU(s) are visible "
+                                f"(cuda:0 to cuda:{visible - 1})")
+    return device
 
 
 def compiled(fn, compile: bool | str):
