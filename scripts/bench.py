@@ -4,19 +4,20 @@
     python scripts/bench.py                      # every device present
     python scripts/bench.py --device cuda --pack 10 --steps 50
 
-Every variant runs in a process of its own, as a training job does, for ``--rounds`` rounds of ``--steps`` steps
-after ``--warmup`` steps (compilation happens there), and reports its median: steps/s and images/s per cell (a pack
-of k cells counts k cell-steps per step), the ratio to the plain eager loop, and the projected wall time of the
-thesis grid (``--config``: 170 cells x 345,600 steps of batch 64) on one such device, jobs run one after the other
-(the "side by side" CPU variants: one single-threaded job per core at once, their rates summed; the GPU's "3 at
-once" variants: three pack jobs sharing the GPU). A variant that fails is reported with its error and the others
-still run (the exit status is then 1). First it prints the FLOPs of a step (PyTorch's FlopCounterMode) and what a
-large matmul reaches: the device's arithmetic yardstick.
+Every variant runs in a process of its own, as a training job does. All of them start and take ``--warmup``
+steps (compilation happens there); then, for ``--rounds`` rounds, each times ``--steps`` steps in turn, the others
+waiting, so a shared machine's drift slows all variants alike. It reports per variant the median over the rounds:
+steps/s and images/s per cell (a pack of k cells counts k cell-steps per step), the ratio to the plain eager loop
+(each round's rate over that round's reference), and the projected wall time of the thesis grid (``--config``: 170
+cells x 345,600 steps of batch 64) on one such device, jobs run one after the other (the "side by side" CPU
+variants: one single-threaded job per core at once, their rates summed; the GPU's "3 at once" variants: three pack
+jobs sharing the GPU). A variant that fails is reported with its error and the others still run (the exit status
+is then 1). First it prints the FLOPs of a step (PyTorch's FlopCounterMode) and what a large matmul reaches: the
+device's arithmetic yardstick.
 
 The plain eager loop, the reference, is the thesis architecture written the obvious way: PyTorch's own layers
 (nn.ConvTranspose2d, bias inside the convolution), float32, default memory layout, a fixed batch, β-VAE loss, Adam,
-the C library's allocator defaults. It runs before and after the others (the reference is the mean; a shared
-machine drifts). The same loop with dislab's allocator setting (dislab/allocator.py) is a variant. dislab's
+the C library's allocator defaults; its line shows the lowest and highest of its rounds. The same loop with dislab's allocator setting (dislab/allocator.py) is a variant. dislab's
 variants run the real trainer (CellTrainer / PackTrainer) on random bit-packed images of the full dataset's size:
 data order, batch gathering and unpacking included.
 """
@@ -27,6 +28,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from typing import NamedTuple
 
@@ -179,49 +181,119 @@ def variant_step(name, device, cfg, pack_size):
     return trainer.train_step, 1
 
 
-def run_variant(args, cfg) -> None:
-    """In the variant's own process: print its median cell-steps per second."""
+def serve_variant(args, cfg) -> None:
+    """In the variant's own process: warm up, print "ready", then time one round for each line read on stdin and
+    print its cell-steps per second."""
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.on)
     step, cells = variant_step(args.variant, device, cfg, args.pack)
     for i in range(args.warmup):
         step(i)
-    print(np.median([timed(step, device, args.steps) for _ in range(args.rounds)]) * cells)
-
-
-def in_own_process(name, device: str, args, pack_size) -> float:
-    """The variant's cell-steps per second from a process of its own, or from several at once (their sum). Raises
-    VariantFailed with the end of the error output if a process fails."""
-    variant = (CUDA_VARIANTS if device == "cuda" else CPU_VARIANTS).get(name)
-    per_core = variant is not None and variant.per_core
-    processes = len(os.sched_getaffinity(0)) if per_core else (variant.processes if variant else 1)
-    cmd = [sys.executable, __file__, "--variant", name, "--on", device, "--pack", str(pack_size), "--config",
-           args.config, "--steps", str(args.steps), "--rounds", str(args.rounds), "--warmup", str(args.warmup),
-           "--threads", "1" if per_core else "0"]
-    jobs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for _ in range(processes)]
-    rates, errors = [], []
-    for job in jobs:
-        out, err = job.communicate()
-        if job.returncode != 0:
-            errors.append(err)
-        else:
-            rates.append(float(out.split()[-1]))
-    if errors:
-        raise VariantFailed(errors[0][-3000:])
-    return sum(rates)
+    print("ready", flush=True)
+    for _ in sys.stdin:
+        print(timed(step, device, args.steps) * cells, flush=True)
 
 
 class VariantFailed(RuntimeError):
     pass
 
 
+class VariantProcesses:
+    """The process(es) of one variant, started at once, timed round by round: one process, or one per CPU core
+    (the "side by side" variants), or several sharing the GPU (the "at once" ones), whose rates add up."""
+
+    def __init__(self, name, device: str, args, pack_size):
+        self.name = name
+        variant = (CUDA_VARIANTS if device == "cuda" else CPU_VARIANTS).get(name)
+        per_core = variant is not None and variant.per_core
+        count = len(os.sched_getaffinity(0)) if per_core else (variant.processes if variant else 1)
+        cmd = [sys.executable, __file__, "--variant", name, "--on", device, "--pack", str(pack_size), "--config",
+               args.config, "--steps", str(args.steps), "--warmup", str(args.warmup),
+               "--threads", "1" if per_core else "0"]
+        self.errors = [tempfile.TemporaryFile("w+") for _ in range(count)]
+        self.jobs = [subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True)
+                     for err in self.errors]
+        self.failed = None  # the end of the error output, once a process has failed
+
+    def wait_ready(self) -> None:
+        self._read_all(lambda line: line == "ready")
+
+    def round(self) -> float:
+        """One timed round of every process at once: their cell-steps per second, summed."""
+        for job in self.jobs:
+            job.stdin.write("go\n")
+            job.stdin.flush()
+        return sum(self._read_all(float))
+
+    def close(self) -> None:
+        for job in self.jobs:
+            if job.poll() is None:
+                job.stdin.close()
+            job.wait()
+        for err in self.errors:
+            err.close()
+
+    def _read_all(self, parse):
+        values = []
+        for job in self.jobs:
+            line = job.stdout.readline().strip()
+            try:
+                value = parse(line)
+            except ValueError:
+                value = None
+            if value is None or value is False:
+                job.kill()
+                job.wait()
+                self.failed = self._error_output()
+                raise VariantFailed(self.failed)
+            values.append(value)
+        return values
+
+    def _error_output(self) -> str:
+        texts = []
+        for err in self.errors:
+            err.seek(0)
+            texts.append(err.read())
+        return max(texts, key=len)[-3000:] or "its process ended without an error message"
+
+
+def time_in_turns(names, device: str, args, pack_size) -> dict:
+    """Each variant's rate in every round, or None if it failed (its error is printed; the others go on).
+
+    All variants start and warm up first; then every round times them one after the other, so a machine whose speed
+    drifts (a shared one does) slows every variant alike, and each round's ratio to the reference compares like
+    with like."""
+    processes = {name: VariantProcesses(name, device, args, pack_size) for name in names}
+    rates = {name: [] for name in names}
+
+    def attempt(name, action):
+        try:
+            return action()
+        except VariantFailed as failure:
+            rates[name] = None
+            print(f"{device}: variant {name!r} failed:\n{failure}", file=sys.stderr, flush=True)
+
+    for name, variant in processes.items():
+        attempt(name, variant.wait_ready)
+    for _ in range(args.rounds):
+        for name, variant in processes.items():
+            if rates[name] is not None:
+                time.sleep(0.2)  # the last variant's OpenMP threads stop spinning
+                rate = attempt(name, variant.round)
+                if rates[name] is not None:
+                    rates[name].append(rate)
+    for variant in processes.values():
+        variant.close()
+    return rates
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", choices=["cpu", "cuda", "all"], default="all")
     parser.add_argument("--steps", type=int, default=15, help="timed steps per round")
-    parser.add_argument("--rounds", type=int, default=3, help="timed rounds per variant; the median counts")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds of every variant, taken in turns; "
+                        "the median counts")
     parser.add_argument("--warmup", type=int, default=8, help="untimed steps first (compilation happens here)")
     parser.add_argument("--pack", type=int, default=None, help="cells per pack (default: 2 on a CPU, 10 on a GPU)")
     parser.add_argument("--only", nargs="*", help="run only the variants whose names contain one of these")
@@ -233,7 +305,7 @@ def main():
 
     cfg = yaml.safe_load(open(args.config))
     if args.variant:
-        return run_variant(args, cfg)
+        return serve_variant(args, cfg)
     batch = cfg["model"]["batch_size"]
     cells = sum(len(m["strengths"]) for m in cfg["models"].values()) * len(cfg["seeds"])
     steps_per_cell = cfg["training"]["steps"] or round(cfg["training"]["epochs"] * (DATASET_SIZE // batch))
@@ -242,10 +314,12 @@ def main():
           + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""))
     print(f"thesis grid: {cells} cells x {steps_per_cell:,} steps of batch {batch}")
 
-    def report(device, name, cell_steps_per_s, eager):
-        hours = cells * steps_per_cell / cell_steps_per_s / 3600
-        print(f"{device:6} {name:44} {cell_steps_per_s:8.1f} {cell_steps_per_s * batch:9.0f} "
-              f"{cell_steps_per_s / eager:8.2f}x {hours:15,.1f} h", flush=True)
+    def report(device, name, rounds, eager_rounds):
+        """Median rate over the rounds; the ratio is the median of each round's rate over the reference's."""
+        rate = float(np.median(rounds))
+        ratio = float(np.median(np.array(rounds) / np.array(eager_rounds)))
+        hours = cells * steps_per_cell / rate / 3600
+        print(f"{device:6} {name:44} {rate:8.1f} {rate * batch:9.0f} {ratio:8.2f}x {hours:15,.1f} h", flush=True)
 
     status = 0  # 1 if a variant failed
     for device in devices[args.device]:
@@ -258,28 +332,23 @@ def main():
             peak = matmul_flops_per_s(torch.device(device), dtype)
             print(f"{device}: a step is {flops / 1e9:.2f} GFLOP; a 2048x2048 {str(dtype)[6:]} matmul runs at "
                   f"{peak / 1e9:,.0f} GFLOP/s, which is {peak / flops:,.1f} steps/s")
-        print(f"{'device':6} {'variant':44} {'steps/s':>8} {'images/s':>9} {'vs eager':>9} {'grid on 1 device':>17}")
         variants = CUDA_VARIANTS if device == "cuda" else CPU_VARIANTS
         names = [n for n in variants if not args.only or any(o in n for o in args.only)]
-        before = in_own_process(REFERENCE, device, args, k)
-        rates = {}
-        for name in names:  # a variant that fails is reported, and the others still run
-            try:
-                rates[name] = in_own_process(name, device, args, k)
-            except VariantFailed as failure:
-                rates[name] = None
-                print(f"{device}: variant {name!r} failed:\n{failure}", file=sys.stderr, flush=True)
-        after = in_own_process(REFERENCE, device, args, k)
-        eager = (before + after) / 2
-        report(device, f"{REFERENCE} (ref.: {before:.1f}, then {after:.1f})", eager, eager)
+        rates = time_in_turns([REFERENCE] + names, device, args, k)
+        if rates[REFERENCE] is None:
+            print(f"{device}: the reference failed, so nothing is compared", file=sys.stderr)
+            status = 1
+            continue
+        print(f"{'device':6} {'variant':44} {'steps/s':>8} {'images/s':>9} {'vs eager':>9} {'grid on 1 device':>17}")
+        eager = rates[REFERENCE]
+        report(device, f"{REFERENCE} (rounds: {min(eager):.1f}-{max(eager):.1f})", eager, eager)
         for name in names:
             label = name.replace("pack", f"pack of {k}")
             if rates[name] is None:
                 print(f"{device:6} {label:44} {'failed (its error is above)':>45}")
+                status = 1
             else:
                 report(device, label, rates[name], eager)
-        if any(rate is None for rate in rates.values()):
-            status = 1
     return status
 
 
