@@ -12,14 +12,15 @@ TAPS = {0: ((1, 0), (3, -1)), 1: ((2, 0), (0, 1))}
 
 
 class ConvTranspose2d(nn.ConvTranspose2d):
-    """nn.ConvTranspose2d (same parameters, same result) with two CPU-only changes in how it is computed.
+    """nn.ConvTranspose2d (same parameters, same result) with two changes in how it is computed, both for a CPU.
 
     - The bias is added after the convolution. PyTorch's (2.13) backward of a transposed convolution computes the
       bias gradient on a CPU 8-23x slower than the sum it is (3.3 ms against 0.14 ms for the 32x32 layer at batch
       64 in bfloat16); outside, the bias gets its gradient from a plain sum.
     - The last layer (4x4, stride 2, to one channel), in float32, runs forward as ``phase_conv_transpose``: for so
       few output channels oneDNN's kernel is about 3x slower than a 1x1 convolution plus shifted adds (at batch
-      64, channels-last, on an AVX2 CPU: 6.4 against 2.2 ms on 2 threads, 12.6 against 3.9 on one).
+      64, channels-last, on an AVX2 CPU: 6.4 against 2.2 ms on 2 threads, 12.6 against 3.9 on one). Its backward
+      is PyTorch's own.
     """
 
     def forward(self, x):
@@ -33,6 +34,7 @@ class ConvTranspose2d(nn.ConvTranspose2d):
     def _by_phases(self, x) -> bool:
         return (self.out_channels == 1 and x.device.type == "cpu" and x.dtype == torch.float32
                 and not torch.is_autocast_enabled("cpu")  # a 4-term sum rounded to bfloat16 three times: no
+                and not torch.compiler.is_compiling()  # tracing its 16 slice adds doubles the compile time
                 and self.kernel_size == (4, 4) and self.stride == (2, 2) and self.padding == (1, 1)
                 and self.output_padding == (0, 0) and self.dilation == (1, 1) and self.groups == 1)
 
