@@ -19,7 +19,7 @@ class ConvTranspose2d(nn.ConvTranspose2d):
       64 in bfloat16); outside, the bias gets its gradient from a plain sum.
     - The last layer (4x4, stride 2, to one channel), in float32, runs forward as ``phase_conv_transpose``: for so
       few output channels oneDNN's kernel is about 3x slower than a 1x1 convolution plus shifted adds (at batch
-      64, channels-last, on an AVX2 CPU: 6.4 against 2.2 ms on 2 threads, 12.6 against 3.9 on one). Its backward
+      64, channels-last, on an AVX2 CPU: 9.3 against 2.1 ms on 2 threads, 12.0 against 3.3 on one). Its backward
       is PyTorch's own.
     """
 
