@@ -17,8 +17,8 @@ device's arithmetic yardstick.
 
 The plain eager loop, the reference, is the thesis architecture written the obvious way: PyTorch's own layers
 (nn.ConvTranspose2d, bias inside the convolution), float32, default memory layout, a fixed batch, β-VAE loss, Adam,
-the C library's allocator defaults; its line shows the lowest and highest of its rounds. The same loop with dislab's allocator setting (dislab/allocator.py) is a variant. dislab's
-variants run the real trainer (CellTrainer / PackTrainer) on random bit-packed images of the full dataset's size:
+the C library's allocator defaults; its line shows the lowest and highest of its rounds. The same loop with
+dislab's allocator setting (dislab/allocator.py) is a variant. dislab's variants run the real trainer (CellTrainer / PackTrainer) on random bit-packed images of the full dataset's size:
 data order, batch gathering and unpacking included.
 """
 
@@ -199,12 +199,17 @@ class VariantFailed(RuntimeError):
     pass
 
 
+def _ready(line: str) -> str:
+    if line != "ready":
+        raise ValueError(line)
+    return line
+
+
 class VariantProcesses:
     """The process(es) of one variant, started at once, timed round by round: one process, or one per CPU core
     (the "side by side" variants), or several sharing the GPU (the "at once" ones), whose rates add up."""
 
     def __init__(self, name, device: str, args, pack_size):
-        self.name = name
         variant = (CUDA_VARIANTS if device == "cuda" else CPU_VARIANTS).get(name)
         per_core = variant is not None and variant.per_core
         count = len(os.sched_getaffinity(0)) if per_core else (variant.processes if variant else 1)
@@ -214,10 +219,9 @@ class VariantProcesses:
         self.errors = [tempfile.TemporaryFile("w+") for _ in range(count)]
         self.jobs = [subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True)
                      for err in self.errors]
-        self.failed = None  # the end of the error output, once a process has failed
 
     def wait_ready(self) -> None:
-        self._read_all(lambda line: line == "ready")
+        self._read_all(_ready)
 
     def round(self) -> float:
         """One timed round of every process at once: their cell-steps per second, summed."""
@@ -235,19 +239,16 @@ class VariantProcesses:
             err.close()
 
     def _read_all(self, parse):
+        """Each process's next line, parsed; a process that wrote something else (it died: nothing) is stopped and
+        VariantFailed raised with the end of its error output."""
         values = []
         for job in self.jobs:
-            line = job.stdout.readline().strip()
             try:
-                value = parse(line)
+                values.append(parse(job.stdout.readline().strip()))
             except ValueError:
-                value = None
-            if value is None or value is False:
                 job.kill()
                 job.wait()
-                self.failed = self._error_output()
-                raise VariantFailed(self.failed)
-            values.append(value)
+                raise VariantFailed(self._error_output()) from None
         return values
 
     def _error_output(self) -> str:

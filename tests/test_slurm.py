@@ -35,6 +35,12 @@ def cluster():
     subprocess.run([str(script), "stop"], capture_output=True, text=True, timeout=300)
 
 
+def _ctrl_c_as_in_a_terminal():
+    """SIGINT back to its default: a test run started in the background of a script (bash ignores SIGINT there, and
+    the ignoring is inherited) would otherwise give a Snakemake that no Ctrl-C stops."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def snakemake_slurm(workdir, configfile, *targets, timeout=900, wait=True):
     """Snakemake with the Slurm test profile. Waited for, it runs under `timeout`, which sends SIGINT (so that it
     cancels its jobs) when time is up. Not waited for, it runs alone in its process group, as in a terminal, for
@@ -44,7 +50,7 @@ def snakemake_slurm(workdir, configfile, *targets, timeout=900, wait=True):
     if wait:
         cmd = ["timeout", "-s", "INT", "-k", "30", str(timeout), *cmd]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_ctrl_c_as_in_a_terminal)
     if not wait:
         return proc
     out, _ = proc.communicate()
