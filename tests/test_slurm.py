@@ -130,7 +130,12 @@ def test_a_cancelled_training_job_resumes_from_its_checkpoint(cluster, tmp_path)
     # The slurm plugin (2.8.0) does not recognise sacct's "CANCELLED by <uid>" and would wait for the job
     # forever; a person stops Snakemake with Ctrl-C, as here, and reruns it.
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C
-    out, _ = proc.communicate(timeout=120)
+    try:
+        out, _ = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:  # leave no Snakemake behind to poll the cluster of later tests
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
     locks = list((tmp_path / "wd" / ".snakemake" / "locks").glob("*"))
     assert not locks, f"Snakemake left its lock after Ctrl-C:\n{out[-4000:]}"
     assert not (cell / "model.pt").exists()
