@@ -1,8 +1,10 @@
 """The workflow itself: lint, dry runs and an end-to-end run of config/tiny.yaml."""
 
 import json
+import re
 
 import pytest
+import yaml
 from conftest import REPO, run_snakemake
 
 
@@ -154,8 +156,6 @@ def test_default_config_downloads_the_real_file(tmp_path):
 
 
 def test_packs_train_seeds_together_and_each_cell_keeps_its_files(tmp_path):
-    import yaml
-
     cfg = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
     cfg["seeds"] = [0, 1, 2]
     cfg["training"]["pack_size"] = 2
@@ -180,3 +180,25 @@ def test_packs_train_seeds_together_and_each_cell_keeps_its_files(tmp_path):
     (cells[2] / "model.pt").unlink()  # stale-only rerun: only the pack holding seed 2
     plan = planned_jobs(run_snakemake(workdir, "-n", *targets, configfile=configfile).stdout)
     assert plan.get("train_dipvae_10_seeds2") == "1" and "train_dipvae_10_seeds0_1" not in plan
+
+
+NAME_MAX = 255  # bytes in one file name (ext4, xfs, Lustre, GPFS)
+
+
+@pytest.mark.parametrize("profile", ["profiles/slurm", "tests/slurm/profile"])
+def test_slurm_job_scripts_have_names_a_file_system_takes(profile, tmp_path):
+    """Snakemake writes each submission's job script, and for a job with over 20 inputs a
+    '<script>.waitforfilesfile.txt' beside it, under the profile's `jobname`. A name over NAME_MAX makes the Slurm
+    plugin (2.8.0) drop the submission silently, and the run waits forever."""
+    jobname = yaml.safe_load((REPO / profile / "config.yaml").read_text()).get("jobname", "snakejob.{name}.{jobid}.sh")
+    rules = {rule for config in ("config/tiny.yaml", "config/thesis.yaml")
+             for rule in run_snakemake(tmp_path, "--list-rules", configfile=config).stdout.split()}
+    groups = set(re.findall(r'group:\s*"(\w+)"', "".join(p.read_text() for p in (REPO / "workflow").rglob("*.smk"))))
+    assert rules and groups
+    # a pooled job's {name}: its group, then up to five of its rules' names; here the five longest of all
+    pooled = "_".join([max(groups, key=len), *sorted(rules, key=len)[-5:], "..."])
+    jobid = "6ec4d5a7-4f25-5224-b9b6-f6f12c9431aa"  # a pooled job's id is a UUID
+    jobs = [{"name": rule, "rulename": rule} for rule in rules] + [{"name": pooled, "rulename": "GROUP"}]
+    for job in jobs:
+        script = jobname.format(jobid=jobid, rule=job["rulename"], **job)
+        assert len(f"{script}.waitforfilesfile.txt".encode()) <= NAME_MAX, f"{profile}: {script}"
