@@ -18,8 +18,9 @@ device's arithmetic yardstick.
 The plain eager loop, the reference, is the thesis architecture written the obvious way: PyTorch's own layers
 (nn.ConvTranspose2d, bias inside the convolution), float32, default memory layout, a fixed batch, β-VAE loss, Adam,
 the C library's allocator defaults; its line shows the lowest and highest of its rounds. The same loop with
-dislab's allocator setting (dislab/allocator.py) is a variant. dislab's variants run the real trainer (CellTrainer / PackTrainer) on random bit-packed images of the full dataset's size:
-data order, batch gathering and unpacking included.
+dislab's allocator setting (dislab/allocator.py) is a variant. dislab's variants run the real trainer (CellTrainer /
+PackTrainer) on random bit-packed images of the full dataset's size: data order, batch gathering and unpacking
+included.
 """
 
 from __future__ import annotations
