@@ -185,14 +185,21 @@ def test_packs_train_seeds_together_and_each_cell_keeps_its_files(tmp_path):
 NAME_MAX = 255  # bytes in one file name (ext4, xfs, Lustre, GPFS)
 
 
+@pytest.fixture(scope="module")
+def workflow_rules(tmp_path_factory):
+    """Every rule name of the tiny and the thesis configs (packs of seeds are rules of their own)."""
+    workdir = tmp_path_factory.mktemp("rules")
+    return {rule for config in ("config/tiny.yaml", "config/thesis.yaml")
+            for rule in run_snakemake(workdir, "--list-rules", configfile=config).stdout.split()}
+
+
 @pytest.mark.parametrize("profile", ["profiles/slurm", "tests/slurm/profile"])
-def test_slurm_job_scripts_have_names_a_file_system_takes(profile, tmp_path):
+def test_slurm_job_scripts_have_names_a_file_system_takes(profile, workflow_rules):
     """Snakemake writes each submission's job script, and for a job with over 20 inputs a
     '<script>.waitforfilesfile.txt' beside it, under the profile's `jobname`. A name over NAME_MAX makes the Slurm
     plugin (2.8.0) drop the submission silently, and the run waits forever."""
     jobname = yaml.safe_load((REPO / profile / "config.yaml").read_text()).get("jobname", "snakejob.{name}.{jobid}.sh")
-    rules = {rule for config in ("config/tiny.yaml", "config/thesis.yaml")
-             for rule in run_snakemake(tmp_path, "--list-rules", configfile=config).stdout.split()}
+    rules = workflow_rules
     groups = set(re.findall(r'group:\s*"(\w+)"', "".join(p.read_text() for p in (REPO / "workflow").rglob("*.smk"))))
     assert rules and groups
     # a pooled job's {name}: its group, then up to five of its rules' names; here the five longest of all
