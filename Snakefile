@@ -1,6 +1,7 @@
 # dislab: regenerate the thesis' tables and figures, end to end.
-#   snakemake --cores all                        # default config (laptop scale, real dSprites)
-#   snakemake --profile profiles/slurm --configfile config/thesis.yaml
+#   snakemake --cores all                                        # default config (laptop scale, real dSprites)
+#   snakemake --profile slurm --configfile config/thesis.yaml    # a GPU cluster (README: the cluster section)
+# profiles/default/ (this workflow's own settings) is added to every run by Snakemake itself.
 import sys
 
 from snakemake.exceptions import WorkflowError
@@ -12,7 +13,14 @@ sys.path.insert(0, workflow.basedir)
 from dislab.config import config_problems
 
 
-configfile: "config/config.yaml"
+# A --configfile is a whole config: it replaces config/config.yaml, it is not merged into it (a config that lists
+# only beta-VAE trains only beta-VAE). --config KEY=VALUE still overrides single keys of whichever config is used.
+CONFIG_FILES = [str(path) for path in workflow.config_settings.configfiles]
+if not CONFIG_FILES:
+
+    configfile: workflow.source_path("config/config.yaml")
+
+    CONFIG_FILES = ["config/config.yaml"]
 
 
 report: "workflow/report/workflow.rst"
@@ -23,8 +31,9 @@ try:
 except WorkflowError as err:
     problems = config_problems(config, workflow.source_path("workflow/schemas/config.schema.yaml"))
     raise WorkflowError(
-        "The config is invalid; nothing was run. Fix these keys (see workflow/schemas/config.schema.yaml "
-        "and the README's config section):\n  " + "\n  ".join(problems or [str(err)])
+        f"The config ({', '.join(CONFIG_FILES)}) is invalid; nothing was run. Fix these keys (see "
+        "config/README.md; a --configfile is a complete config of its own, so start from a copy of "
+        "config/config.yaml):\n  " + "\n  ".join(problems or [str(err)])
     ) from None
 
 
@@ -34,6 +43,10 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/qualitative.smk"
 include: "workflow/rules/report.smk"
+
+
+onstart:
+    refuse_training_without_a_gpu()
 
 
 rule all:

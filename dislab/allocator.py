@@ -33,6 +33,6 @@ def keep_freed_memory() -> bool:
                 and libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1)
     except (OSError, AttributeError):  # not glibc (musl has no mallopt)
         done = False
-    log.info("allocator: freed memory %s",
-             "kept in the process (glibc thresholds raised)" if done else "left to the C library's defaults")
+    log.debug("allocator: freed memory %s",
+              "kept in the process (glibc thresholds raised)" if done else "left to the C library's defaults")
     return done

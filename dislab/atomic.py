@@ -1,31 +1,70 @@
-"""Write files so that a crash never leaves a half-written file under the final name."""
+"""Write files so that a crash never leaves a half-written file under the final name, nor temporary files behind."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import glob
 import json
 import os
 import tempfile
 from pathlib import Path
 
+from dislab.errors import DislabError
+
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+class DiskFullError(DislabError):
+    """No space was left to write an output."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the file system is full (Python's ENOSPC, or a library's message that wraps it)."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    text = str(exc)
+    return isinstance(exc, (OSError, RuntimeError)) and ("No space left on device" in text or "errno = 28" in text)
+
+
+def disk_full(path: Path) -> DiskFullError:
+    return DiskFullError(f"no space left on device writing {path}: free space in {path.parent} (df -h "
+                         f"{path.parent}) and rerun; the half-written file was removed")
+
+
+def _temp_pattern(path: Path, suffix: str) -> str:
+    return str(path.parent / f".{glob.escape(path.name)}.*{glob.escape(suffix)}")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = ""):
-    """Yield a temporary path next to ``path``; rename it onto ``path`` only if the block succeeds."""
+    """Yield a temporary path next to ``path``; rename it onto ``path`` only if the block succeeds.
+
+    Only one job writes a given output, so temporary files of ``path`` that a killed run left behind (SIGKILL runs no
+    clean-up) are removed first. A full disk is reported as one line (DiskFullError)."""
     path = Path(path)
+    suffix = suffix or ".part"
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or ".part", dir=path.parent)
+    for stale in glob.glob(_temp_pattern(path, suffix)):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(stale)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise disk_full(path) from exc
+        raise
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; finished files get the usual permissions
     try:
         yield Path(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if is_disk_full(exc):
+            raise disk_full(path) from exc
         raise
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 # Every model of dislab.models.objectives.REGISTRY (tests/test_objectives.py checks that the two agree).
 MODEL_NAMES = ("betavae", "factorvae", "btcvae", "dipvae", "annealedvae", "infovae")
+# The models whose objective trains a discriminator beside the VAE (model.discriminator applies to them alone).
+DISCRIMINATOR_MODELS = ("factorvae",)
 
 
 def strength_tag(strength: float) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 
 from dislab.allocator import keep_freed_memory
+from dislab.atomic import is_disk_full
 from dislab.errors import DislabError
 
 log = logging.getLogger("dislab")
@@ -56,24 +58,29 @@ def cmd_figure_dataset(args):
 
 def cmd_train(args):
     from dislab.cells import Cell
-    from dislab.data.loader import DSprites
-    from dislab.training.pack import train_pack
-    from dislab.training.trainer import TrainSettings, train_cell
+    from dislab.training.trainer import TrainSettings, describe, pick_device, run_facts
 
     if len(args.seed) != len(args.outdir):
         raise DislabError(f"train got {len(args.seed)} seeds but {len(args.outdir)} output directories; give one each")
+    settings = TrainSettings.from_config(args.settings, checkpoint_every=args.checkpoint_every)
+    device = pick_device(args.device)  # before anything slow: a job without its GPU stops within seconds
+    channels_last = args.channels_last and len(args.seed) == 1
+    log.info("run: %s", describe(run_facts(device, settings.precision, len(args.seed), channels_last, args.compile)))
+    if args.channels_last and not channels_last:
+        log.info("channels-last applies to one cell at a time; this pack of %d runs in the default layout",
+                 len(args.seed))
     _threads(args.threads)
+    from dislab.data.loader import DSprites
+    from dislab.training.pack import train_pack
+    from dislab.training.trainer import train_cell
+
     data = DSprites.load(args.data)
     cells = [Cell(args.model, args.strength, seed) for seed in args.seed]
-    settings = TrainSettings.from_config(args.settings)
     if len(cells) == 1:
-        train_cell(data.packed, cells[0], settings, args.outdir[0], device=args.device,
-                   channels_last=args.channels_last, compile=args.compile)
+        train_cell(data.packed, cells[0], settings, args.outdir[0], device=device, channels_last=channels_last,
+                   compile=args.compile)
     else:
-        if args.channels_last:
-            log.info("channels-last applies to one cell at a time; this pack of %d runs in the default layout",
-                     len(cells))
-        train_pack(data.packed, cells, settings, args.outdir, device=args.device, compile=args.compile)
+        train_pack(data.packed, cells, settings, args.outdir, device=device, compile=args.compile)
 
 
 def _cell_title(model_path) -> str:
@@ -186,7 +193,13 @@ def cmd_figure_qualitative(args):
 def cmd_results_index(args):
     from dislab.results_index import write_index
 
-    write_index(args.entries, args.out)
+    write_index(args.entries, args.out, args.config_files, args.dataset)
+
+
+def _device(text: str) -> str:
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a training device: auto, cpu, cuda or cuda:N")
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -223,8 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strength", type=float, required=True)
     p.add_argument("--seed", type=int, nargs="+", required=True)
     p.add_argument("--settings", type=json.loads, required=True, help="model, training and options sections as JSON")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--device", default="auto", type=_device, help="auto, cpu, cuda or cuda:N")
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--checkpoint-every", type=int, default=None, help="steps between checkpoints (the config's)")
     p.add_argument("--channels-last", action="store_true", help="channels-last convolutions (one cell at a time)")
     p.add_argument("--compile", action="store_true", help="torch.compile the step")
     p.add_argument("--outdir", nargs="+", required=True, help="one output directory per seed")
@@ -295,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("results-index", help="results/README.md: one line per table and figure")
     p.add_argument("--entries", type=json.loads, required=True, help="JSON: result path -> caption file")
+    p.add_argument("--config-files", nargs="+", required=True, help="the config files the run used")
+    p.add_argument("--dataset", type=json.loads, required=True, help="the config's dataset section as JSON")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_results_index)
     return parser
@@ -308,5 +324,12 @@ def main(argv=None) -> int:
         args.func(args)
     except DislabError as exc:
         print(f"dislab {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        where = f" writing {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"dislab {args.command}: error: no space left on device{where}: free space there and rerun",
+              file=sys.stderr)
         return 1
     return 0

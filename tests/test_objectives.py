@@ -141,9 +141,10 @@ def test_mmd_is_small_for_the_same_distribution_and_large_otherwise():
 
 
 def test_the_registry_is_the_workflow_s_list_of_models():
-    from dislab.cells import MODEL_NAMES
+    from dislab.cells import DISCRIMINATOR_MODELS, MODEL_NAMES
 
     assert set(obj.REGISTRY) == set(MODEL_NAMES)
+    assert {name for name, cls in obj.REGISTRY.items() if cls.uses_discriminator} == set(DISCRIMINATOR_MODELS)
 
 
 def test_unknown_model_and_options_are_refused():

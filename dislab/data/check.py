@@ -2,18 +2,51 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from dislab.data.download import sha256_of, verify_sha256
 from dislab.data.loader import DSprites
+from dislab.errors import DatasetError
+
+HDF5_SUFFIXES = (".hdf5", ".h5")
+
+
+def md5_of(path, block: int = 1 << 20) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(block):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_npz_md5(path, expected: str) -> None:
+    actual = md5_of(path)
+    if actual != expected:
+        raise DatasetError(
+            f"{path} has md5 {actual}, expected {expected}: it is not the official dSprites NPZ release "
+            "(or it is damaged). Replace it with a good copy, or use dataset.source: download."
+        )
 
 
 def check_dataset(path, dataset_config: dict) -> dict:
     path = Path(path)
     source = dataset_config["source"]
-    if source in ("download", "path") and path.suffix in (".hdf5", ".h5"):
+    supplied = source == "path"
+    if supplied and path.suffix not in (*HDF5_SUFFIXES, ".npz"):
+        raise DatasetError(f"dataset.path {path} is neither an HDF5 (.hdf5, .h5) nor an NPZ (.npz) file: point it at "
+                           "the official dsprites_ndarray_co1sh3sc6or40x32y32_64x64.hdf5 or .npz")
+    if source in ("download", "path") and path.suffix in HDF5_SUFFIXES:
         verify_sha256(path, dataset_config["sha256"])
-    data = DSprites.load(path)
+    elif supplied:
+        verify_npz_md5(path, dataset_config["npz_md5"])
+    try:
+        data = DSprites.load(path)
+    except DatasetError as exc:
+        if supplied and hasattr(exc, "problem"):  # the user's own file: replace it, not delete it
+            raise DatasetError(f"dSprites file {path} (dataset.path) {exc.problem}. Replace it with a good copy of "
+                               "the official HDF5 or NPZ release.") from None
+        raise
     return {
         "source": source,
         "file": str(path),

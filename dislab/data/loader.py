@@ -21,10 +21,14 @@ READ_CHUNK = 23040  # images per read: one row of the official file's chunks
 
 
 def _fail(path, problem: str):
-    raise DatasetError(
+    """A file the workflow made (downloaded or rendered): delete it and rerun. dislab.data.check words it for a file
+    the user supplied."""
+    error = DatasetError(
         f"dSprites file {path} {problem}. Delete it and rerun to fetch or render it again, "
         "or point dataset.path at a good copy of the official HDF5 or NPZ release."
     )
+    error.problem = problem
+    raise error
 
 
 class DSprites:

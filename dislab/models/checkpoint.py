@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from dislab.atomic import atomic_path
 from dislab.errors import DislabError
 from dislab.models.networks import VAE
 
@@ -16,3 +17,11 @@ def load_vae(path, device="cpu") -> VAE:
     except (OSError, RuntimeError, KeyError, EOFError) as exc:
         raise DislabError(f"model checkpoint {path} is unreadable ({exc}); delete it and rerun its training") from exc
     return model.to(device).eval()
+
+
+def save_torch(obj, path) -> None:
+    """``torch.save`` to ``path`` atomically, and the same bytes for the same object: saved through a file handle,
+    the archive inside is named ``archive``, not after the temporary file."""
+    with atomic_path(path, suffix=".pt") as tmp:
+        with open(tmp, "wb") as fh:
+            torch.save(obj, fh)

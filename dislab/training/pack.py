@@ -28,7 +28,8 @@ from dislab.errors import TrainingError
 from dislab.training.batches import unpack_images
 from dislab.training.precision import autocast, warn_if_emulated
 from dislab.training.trainer import (RECORDED, CellTrainer, TrainSettings, adam, compiled, detached,
-                                    discriminator_fn, mark_step_begin, pick_device, second_batch_latents)
+                                    discriminator_fn, mark_step_begin, pick_device, run_facts,
+                                    second_batch_latents)
 
 log = logging.getLogger(__name__)
 
@@ -215,13 +216,14 @@ def train_pack(packed, cells: list[Cell], settings: TrainSettings, outdirs: list
     started = time.perf_counter()
     trainer = PackTrainer(packed, cells, settings, pick_device(device), compile=compile)
     warn_if_emulated(settings.precision, trainer.device)
-    log.info("training a pack of %d cells (%s) on %s for %d steps (%d per epoch)", len(cells),
-             ", ".join(map(str, cells)), trainer.device, trainer.total_steps, trainer.steps_per_epoch)
+    log.info("training a pack of %d cells (%s) for %d steps (%d per epoch)", len(cells),
+             ", ".join(map(str, cells)), trainer.total_steps, trainer.steps_per_epoch)
     trainer.run(checkpoints, progress=progress)
     wall = time.perf_counter() - started
     summaries = []
     for member, outdir, checkpoint in zip(trainer.members, outdirs, checkpoints):
-        summary = member.write_outputs(outdir, wall)
+        summary = member.write_outputs(outdir, wall, run_facts(trainer.device, settings.precision, len(cells),
+                                                              compile=compile))
         log.info("finished %s: %s", member.cell, summary["final"])
         with contextlib.suppress(FileNotFoundError):
             checkpoint.unlink()

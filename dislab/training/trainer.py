@@ -22,9 +22,12 @@ import torch
 from torch.func import functional_call
 from tqdm import tqdm
 
-from dislab.atomic import atomic_path, write_json, write_text
+from dislab.atomic import write_json, write_text
 from dislab.cells import Cell
 from dislab.errors import TrainingError
+from dislab.gpu import ADVICE as GPU_ADVICE
+from dislab.gpu import allocated_gpus, hidden_by_environment
+from dislab.models.checkpoint import save_torch
 from dislab.models.networks import VAE, Discriminator, count_parameters
 from dislab.models.objectives import make_objective
 from dislab.training.batches import BatchSampler, derived_seed
@@ -52,12 +55,15 @@ class TrainSettings:
     options: dict
 
     @classmethod
-    def from_config(cls, settings: dict) -> "TrainSettings":
+    def from_config(cls, settings: dict, checkpoint_every: int | None = None) -> "TrainSettings":
+        """``settings``: the rule's JSON (the discriminator only for FactorVAE, ``steps`` or ``epochs``) or whole
+        config sections; ``checkpoint_every`` overrides the config's (it changes no weights)."""
         model, training = settings["model"], settings["training"]
         return cls(
             latent_dim=model["latent_dim"], batch_size=model["batch_size"], learning_rate=model["learning_rate"],
-            adam_betas=tuple(model["adam_betas"]), discriminator=dict(model["discriminator"]),
-            epochs=training["epochs"], steps=training["steps"], checkpoint_every=training["checkpoint_every"],
+            adam_betas=tuple(model["adam_betas"]), discriminator=dict(model.get("discriminator") or {}),
+            epochs=training.get("epochs"), steps=training.get("steps"),
+            checkpoint_every=checkpoint_every or training["checkpoint_every"],
             log_every=training["log_every"], precision=training["precision"],
             options=dict(settings.get("options", {})),
         )
@@ -66,7 +72,9 @@ class TrainSettings:
         return self.steps if self.steps else max(1, round(self.epochs * steps_per_epoch))
 
     def fingerprint(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+        """What a checkpoint must match to be resumed: everything but the checkpoint cadence."""
+        fields = {k: v for k, v in asdict(self).items() if k != "checkpoint_every"}
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def discriminator_fn(discriminator: torch.nn.Module, params: dict, device: torch.device, precision: str):
@@ -93,18 +101,48 @@ def detached(params: dict) -> dict:
     return {name: p.detach() for name, p in params.items()}
 
 
+def _torch_build() -> str:
+    return f"torch {torch.__version__} ({f'CUDA {torch.version.cuda}' if torch.version.cuda else 'a CPU-only build'})"
+
+
 def pick_device(requested: str | torch.device) -> torch.device:
+    """The training device; a GPU that was asked for (or given to the job) and is not usable stops the job at once."""
     if str(requested) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        given = allocated_gpus()
+        if given:
+            raise TrainingError(f"training.device is 'auto' and this job was given a GPU ({given}), but "
+                                f"{_torch_build()} sees none; it would train on the CPU: {GPU_ADVICE}")
+        return torch.device("cpu")
     device = torch.device(requested)
     if device.type == "cuda":
         visible = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if not visible:
-            raise TrainingError(f"training.device is '{requested}' but no CUDA GPU is visible; use 'auto' or 'cpu'")
+            raise TrainingError(f"training.device is '{requested}' but {_torch_build()} sees no GPU here "
+                                f"({hidden_by_environment() or 'no usable CUDA device'}): {GPU_ADVICE}")
         if device.index is not None and device.index >= visible:
             raise TrainingError(f"training.device is '{requested}' but only {visible} CUDA GPU(s) are visible "
                                 f"(cuda:0 to cuda:{visible - 1})")
     return device
+
+
+def run_facts(device: torch.device, precision: str, pack_size: int, channels_last: bool = False,
+              compile: bool | str = False) -> dict:
+    """What ran a training job: the first line of its log and a section of each cell's summary.json."""
+    return {
+        "device": str(device), "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
+        "torch": torch.__version__, "cuda_build": torch.version.cuda, "precision": precision,
+        "pack_size": pack_size, "channels_last": channels_last, "compile": compile,
+    }
+
+
+def describe(facts: dict) -> str:
+    on = f"{facts['device']} ({facts['gpu']})" if facts["gpu"] else facts["device"]
+    build = f"CUDA {facts['cuda_build']}" if facts["cuda_build"] else "CPU-only build"
+    return (f"device {on}, torch {facts['torch']} ({build}), precision {facts['precision']}, "
+            f"pack of {facts['pack_size']}, channels-last {'on' if facts['channels_last'] else 'off'}, "
+            f"compile {facts['compile'] or 'off'}")
 
 
 def compiled(fn, compile: bool | str):
@@ -125,6 +163,12 @@ def adam(params, lr: float, betas: tuple) -> torch.optim.Adam:
     """Adam with its fused kernel: the same update (to float rounding) in one pass over the weights, faster than
     the default per-tensor kernels (scripts/bench.py); FactorVAE's 4M-weight discriminator gains most."""
     return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
+
+
+def checkpoint_device_type(state: dict) -> str:
+    """The kind of device that wrote a ``resume.pt``; older ones do not say, but a CPU generator's state is 5,056
+    bytes and a CUDA one's 16."""
+    return state.get("device_type") or ("cpu" if state["noise_rng"].numel() > 16 else "cuda")
 
 
 class CellTrainer:
@@ -244,7 +288,7 @@ class CellTrainer:
             "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
             "discriminator": self.discriminator.state_dict() if self.discriminator else None,
             "disc_optimizer": self.disc_optimizer.state_dict() if self.disc_optimizer else None,
-            "noise_rng": self.noise.get_state(), "rows": self.rows,
+            "noise_rng": self.noise.get_state(), "rows": self.rows, "device_type": self.device.type,
         }
 
     def load_state(self, state: dict) -> None:
@@ -256,23 +300,40 @@ class CellTrainer:
         self.noise.set_state(state["noise_rng"])
         self.step, self.rows = state["step"], list(state["rows"])
 
+    def weights_finite(self) -> bool:
+        nets = [self.model] + ([self.discriminator] if self.discriminator is not None else [])
+        return all(bool(torch.isfinite(p).all()) for net in nets for p in net.parameters())
+
     def save(self, path: Path) -> None:
-        with atomic_path(path, suffix=".pt") as tmp:
-            torch.save(self.state(), tmp)
+        """Write ``resume.pt``, unless the weights are no longer finite: the one on disk stays the last good one."""
+        if not self.weights_finite():
+            log.warning("%s: the weights at step %d are not finite; resume.pt is not updated (it stays at step %s)",
+                        self.cell, self.step, self.saved_step)
+            return
+        save_torch(self.state(), path)
         self.saved_step = self.step
 
     def try_resume(self, path: Path) -> bool:
         if not path.exists():
             return False
-        try:
-            state = torch.load(path, map_location=self.device, weights_only=False)
+        try:  # always to the CPU: a CUDA generator's set_state takes only a CPU byte tensor
+            state = torch.load(path, map_location="cpu", weights_only=False)
         except Exception as exc:  # a damaged checkpoint must not block the cell: start over
             log.warning("checkpoint %s is unreadable (%s); starting %s from step 0", path, exc, self.cell)
             return False
         if state.get("cell") != asdict(self.cell) or state.get("fingerprint") != self.settings.fingerprint():
             log.warning("checkpoint %s belongs to other settings; starting %s from step 0", path, self.cell)
             return False
-        self.load_state(state)
+        written_on = checkpoint_device_type(state)
+        if written_on != self.device.type:
+            log.warning("checkpoint %s was written on %s and this job runs on %s, whose data order and noise are other "
+                        "streams; starting %s from step 0 (train a cell on one kind of device)", path, written_on,
+                        self.device.type, self.cell)
+            return False
+        try:
+            self.load_state(state)
+        except (RuntimeError, KeyError, ValueError, TypeError) as exc:
+            raise TrainingError(f"checkpoint {path} does not fit {self.cell} ({exc}); delete it and rerun") from exc
         self.saved_step = self.step
         log.info("resumed %s from step %d of %d", self.cell, self.step, self.total_steps)
         return True
@@ -298,14 +359,13 @@ class CellTrainer:
         bar.close()
 
     # -- outputs ------------------------------------------------------------------------------------
-    def write_outputs(self, outdir: Path, wall_seconds: float) -> dict:
+    def write_outputs(self, outdir: Path, wall_seconds: float, facts: dict | None = None) -> dict:
         final = {
             "cell": asdict(self.cell), "step": self.step, "latent_dim": self.settings.latent_dim,
             "model": self.model.state_dict(),
             "discriminator": self.discriminator.state_dict() if self.discriminator else None,
         }
-        with atomic_path(outdir / "model.pt", suffix=".pt") as tmp:
-            torch.save(final, tmp)
+        save_torch(final, outdir / "model.pt")
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=LOG_COLUMNS, lineterminator="\n")
         writer.writeheader()
@@ -318,6 +378,8 @@ class CellTrainer:
             "parameters": count_parameters(self.model), "wall_seconds": wall_seconds,
             "mean_steps_per_s": float(np.mean([r["steps_per_s"] for r in self.rows])),
             "final": {k: last[k] for k in RECORDED},
+            "run": facts or run_facts(self.device, self.settings.precision, self.pack_size, self.channels_last,
+                                      self.compile),
         }
         write_json(outdir / "summary.json", summary)
         return summary
@@ -331,8 +393,7 @@ def train_cell(packed: np.ndarray, cell: Cell, settings: TrainSettings, outdir, 
     started = time.perf_counter()
     trainer = CellTrainer(packed, cell, settings, pick_device(device), channels_last=channels_last, compile=compile)
     warn_if_emulated(settings.precision, trainer.device)
-    log.info("training %s on %s for %d steps (%d per epoch)", cell, trainer.device, trainer.total_steps,
-             trainer.sampler.steps_per_epoch)
+    log.info("training %s for %d steps (%d per epoch)", cell, trainer.total_steps, trainer.sampler.steps_per_epoch)
     trainer.run(checkpoint, progress=progress)
     summary = trainer.write_outputs(outdir, time.perf_counter() - started)
     with contextlib.suppress(FileNotFoundError):

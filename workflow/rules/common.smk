@@ -4,7 +4,8 @@ import os
 import sys
 from pathlib import Path
 
-from dislab.cells import MODEL_NAMES, strength_tag
+from dislab.cells import DISCRIMINATOR_MODELS, MODEL_NAMES, strength_tag
+from dislab.gpu import ADVICE as GPU_ADVICE, no_gpu_here
 
 # Every rule calls `python -m dislab ...`, imported from this checkout. Without conda, `python` is the one
 # running Snakemake (the project's venv, activated or not); a rule's conda environment puts its own first.
@@ -61,6 +62,14 @@ def dataset_file():
     return DATASET_FILES[source]
 
 
+def dataset_check_settings():
+    """What the dataset check reads for the configured source, and no more: its output is an input of every training
+    job, so rewriting it over an unrelated key (say dataset.path while downloading) would retrain the grid."""
+    used = {"download": ("sha256",), "path": ("sha256", "npz_md5"), "synthetic": ()}
+    source = config["dataset"]["source"]
+    return {"source": source, **{key: config["dataset"][key] for key in used[source]}}
+
+
 def cell_of(entry):
     """The grid cell a figure entry names; stops the run if the grid does not train it."""
     cell = {"model": entry["model"], "strength": strength_tag(entry["strength"]), "seed": entry["seed"]}
@@ -80,6 +89,8 @@ def cell_files(name, cells=CELLS):
 # fingerprint, so a resume.pt written one way is resumed another way. They are params of the rules all the same:
 # other kernels give other float bits, so changing them retrains.
 EXECUTION_KEYS = ("device", "pack_size", "channels_last", "compile")
+# The conda environment of the training jobs: a CUDA build of PyTorch unless the config trains on the CPU.
+TRAIN_ENV = "../../envs/train-cpu.yaml" if config["training"]["device"] == "cpu" else "../../envs/train.yaml"
 
 
 def training_packs(size):
@@ -100,9 +111,39 @@ def training_packs(size):
 
 
 def train_settings(model):
+    """Exactly what can change a cell's weights and log, so that editing anything else retrains nothing: the
+    discriminator only for FactorVAE, ``steps`` or else ``epochs`` (never both), the model's own options; not
+    ``checkpoint_every`` (resuming is exact, so it is a resource of the job, not a param)."""
+    network = {k: v for k, v in config["model"].items() if k != "discriminator" or model in DISCRIMINATOR_MODELS}
+    training = config["training"]
+    length = {"steps": training["steps"]} if training["steps"] else {"epochs": training["epochs"]}
     options = {k: v for k, v in config["models"][model].items() if k != "strengths"}
-    training = {k: v for k, v in config["training"].items() if k not in EXECUTION_KEYS}
-    return json.dumps({"model": config["model"], "training": training, "options": options}, sort_keys=True)
+    return json.dumps({
+        "model": network,
+        "training": {"precision": training["precision"], "log_every": training["log_every"], **length},
+        "options": options,
+    }, sort_keys=True)
+
+
+def refuse_training_without_a_gpu():
+    """On a local run that will train with ``training.device: cuda``, stop before any job starts when this
+    machine has no GPU (on a cluster, the training job checks its own node within seconds)."""
+    if not str(config["training"]["device"]).startswith("cuda") or not workflow.local_exec:
+        return
+    if not any(job.rule.name.startswith("train") for job in workflow.dag.needrun_jobs()):
+        return
+    problem = no_gpu_here()
+    if problem:
+        raise WorkflowError(
+            f"training.device is '{config['training']['device']}' but {problem}; nothing was run. Train on a "
+            f"machine with a GPU (a cluster: --profile slurm), or {GPU_ADVICE.split('; or ')[-1]}."
+        )
+
+
+def shown_path(path):
+    """A config file as the user would type it: relative to where Snakemake runs when it lies below it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
 
 
 def as_json(value):

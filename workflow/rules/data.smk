@@ -41,7 +41,7 @@ rule check_dataset:
     output:
         "results/data/dataset.json",
     params:
-        dataset=as_json(config["dataset"]),
+        dataset=as_json(dataset_check_settings()),
     threads: RESOURCES["light"]["threads"]
     resources:
         mem_mb=RESOURCES["light"]["mem_mb"],

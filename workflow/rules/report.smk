@@ -23,6 +23,8 @@ rule results_index:
         "results/README.md",
     params:
         entries=as_json(CAPTION_FILES),
+        config_files=[shown_path(path) for path in CONFIG_FILES],
+        dataset=as_json(config["dataset"]),
     threads: RESOURCES["light"]["threads"]
     resources:
         mem_mb=RESOURCES["light"]["mem_mb"],
@@ -32,4 +34,5 @@ rule results_index:
     conda:
         "../../envs/plots.yaml"
     shell:
-        "python -m dislab results-index --entries {params.entries:q} --out {output:q} > {log:q} 2>&1"
+        "python -m dislab results-index --entries {params.entries:q} --config-files {params.config_files:q}"
+        " --dataset {params.dataset:q} --out {output:q} > {log:q} 2>&1"

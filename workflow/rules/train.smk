@@ -26,14 +26,15 @@ if TRAINING["pack_size"] == 1:
             mem_mb=RESOURCES["train"]["mem_mb"],
             runtime=RESOURCES["train"]["runtime_minutes"],
             gpu=TRAIN_GPUS,
+            checkpoint_every=TRAINING["checkpoint_every"],  # not a param: changing it must not retrain
         log:
             "logs/train/{model}/{strength}/seed{seed}.log",
         conda:
-            "../../envs/train.yaml"
+            TRAIN_ENV
         shell:
             "python -m dislab train --data {input.data:q} --model {wildcards.model} --strength {wildcards.strength}"
             " --seed {wildcards.seed} --settings {params.settings:q} --device {params.device} --threads {threads}"
-            " {params.flags} --outdir {params.outdir:q} > {log:q} 2>&1"
+            " --checkpoint-every {resources.checkpoint_every} {params.flags} --outdir {params.outdir:q} > {log:q} 2>&1"
 
 else:
     for pack in training_packs(TRAINING["pack_size"]):
@@ -61,14 +62,15 @@ else:
                 mem_mb=RESOURCES["train"]["mem_mb"],
                 runtime=RESOURCES["train"]["runtime_minutes"],
                 gpu=TRAIN_GPUS,
+                checkpoint_every=TRAINING["checkpoint_every"],  # not a param: changing it must not retrain
             log:
                 pack["log"],
             conda:
-                "../../envs/train.yaml"
+                TRAIN_ENV
             shell:
                 "python -m dislab train --data {input.data:q} --model {params.model} --strength {params.strength}"
                 " --seed {params.seeds} --settings {params.settings:q} --device {params.device} --threads {threads}"
-                " {params.flags} --outdir {params.outdirs} > {log:q} 2>&1"
+                " --checkpoint-every {resources.checkpoint_every} {params.flags} --outdir {params.outdirs} > {log:q} 2>&1"
 
 
 VAE_CELL = cell_of(config["figures"]["vae"])
