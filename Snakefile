@@ -2,6 +2,7 @@
 #   snakemake --cores all                                        # default config (laptop scale, real dSprites)
 #   snakemake --profile slurm --configfile config/thesis.yaml    # a GPU cluster (README: the cluster section)
 # profiles/default/ (this workflow's own settings) is added to every run by Snakemake itself.
+import os
 import sys
 
 from snakemake.exceptions import WorkflowError
@@ -9,7 +10,10 @@ from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
-sys.path.insert(0, workflow.basedir)
+# This checkout: the Snakefile's own directory, also when another workflow uses this one as a module (where
+# workflow.basedir is that workflow's directory).
+DISLAB_DIR = workflow.current_basedir.get_path_or_uri(secret_free=True)
+sys.path.insert(0, DISLAB_DIR)
 from dislab.config import config_problems
 
 

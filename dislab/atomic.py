@@ -7,6 +7,7 @@ import errno
 import glob
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -20,12 +21,19 @@ class DiskFullError(DislabError):
     """No space was left to write an output."""
 
 
-def is_disk_full(exc: BaseException) -> bool:
-    """Whether ``exc`` says the file system is full (Python's ENOSPC, or a library's message that wraps it)."""
+def is_disk_full(exc: BaseException, directory=None) -> bool:
+    """Whether ``exc`` says the file system is full: Python's ENOSPC, a library's message that wraps it, or (for a
+    library that words it otherwise) an I/O error in ``directory`` while that file system has no room left."""
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return True
-    text = str(exc)
-    return isinstance(exc, (OSError, RuntimeError)) and ("No space left on device" in text or "errno = 28" in text)
+    if not isinstance(exc, (OSError, RuntimeError)):
+        return False
+    if "No space left on device" in str(exc) or "errno = 28" in str(exc):
+        return True
+    try:
+        return directory is not None and shutil.disk_usage(directory).free < (1 << 20)
+    except OSError:
+        return False
 
 
 def disk_full(path: Path) -> DiskFullError:
@@ -63,7 +71,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = ""):
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        if is_disk_full(exc):
+        if is_disk_full(exc, path.parent):
             raise disk_full(path) from exc
         raise
 

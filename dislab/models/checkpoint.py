@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import torch
 
 from dislab.atomic import atomic_path
@@ -20,8 +22,10 @@ def load_vae(path, device="cpu") -> VAE:
 
 
 def save_torch(obj, path) -> None:
-    """``torch.save`` to ``path`` atomically, and the same bytes for the same object: saved through a file handle,
-    the archive inside is named ``archive``, not after the temporary file."""
+    """``torch.save`` to ``path`` atomically, and the same bytes for the same object: saved to memory, the archive
+    inside is named ``archive``, not after the temporary file; written in one go, a full disk raises the OS's
+    ENOSPC rather than torch's own serialization error."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
     with atomic_path(path, suffix=".pt") as tmp:
-        with open(tmp, "wb") as fh:
-            torch.save(obj, fh)
+        tmp.write_bytes(buffer.getbuffer())

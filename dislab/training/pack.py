@@ -188,21 +188,23 @@ class PackTrainer:
         bar = tqdm(total=self.total_steps, initial=start, desc=f"pack of {len(self.members)}", unit="step",
                    disable=not progress, mininterval=10)
         buffer, first, started = [], start, time.perf_counter()
-        for step in range(start, self.total_steps):
-            buffer.append(self.train_step(step))
-            bar.update()
-            done = step + 1
-            if done % s.log_every == 0 or done % s.checkpoint_every == 0 or done == self.total_steps:
-                values = torch.stack(buffer, dim=1)  # (k, steps, recorded)
-                seconds = time.perf_counter() - started
-                for member, member_values in zip(self.members, values):
-                    member.flush(list(member_values), first, seconds)
-                buffer, first, started = [], done, time.perf_counter()
-                if done % s.checkpoint_every == 0 and done < self.total_steps:
-                    self._unstack(done)
-                    for member, path in zip(self.members, checkpoints):
-                        member.save(path)
-        bar.close()
+        try:  # the bar's last line goes out before an error's message, not after it
+            for step in range(start, self.total_steps):
+                buffer.append(self.train_step(step))
+                bar.update()
+                done = step + 1
+                if done % s.log_every == 0 or done % s.checkpoint_every == 0 or done == self.total_steps:
+                    values = torch.stack(buffer, dim=1)  # (k, steps, recorded)
+                    seconds = time.perf_counter() - started
+                    for member, member_values in zip(self.members, values):
+                        member.flush(list(member_values), first, seconds)
+                    buffer, first, started = [], done, time.perf_counter()
+                    if done % s.checkpoint_every == 0 and done < self.total_steps:
+                        self._unstack(done)
+                        for member, path in zip(self.members, checkpoints):
+                            member.save(path)
+        finally:
+            bar.close()
         self._unstack(self.total_steps)
 
 

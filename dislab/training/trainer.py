@@ -346,17 +346,19 @@ class CellTrainer:
                    disable=not progress, mininterval=10)
         buffer, first, started = [], self.step, time.perf_counter()
         self.model.train()
-        for step in range(self.step, self.total_steps):
-            buffer.append(self.train_step(step))
-            bar.update()
-            done = step + 1
-            if done % s.log_every == 0 or done % s.checkpoint_every == 0 or done == self.total_steps:
-                self.flush(buffer, first, time.perf_counter() - started)
-                buffer, first, started = [], done, time.perf_counter()
-                self.step = done
-                if done % s.checkpoint_every == 0 and done < self.total_steps:
-                    self.save(checkpoint)
-        bar.close()
+        try:  # the bar's last line goes out before an error's message, not after it
+            for step in range(self.step, self.total_steps):
+                buffer.append(self.train_step(step))
+                bar.update()
+                done = step + 1
+                if done % s.log_every == 0 or done % s.checkpoint_every == 0 or done == self.total_steps:
+                    self.flush(buffer, first, time.perf_counter() - started)
+                    buffer, first, started = [], done, time.perf_counter()
+                    self.step = done
+                    if done % s.checkpoint_every == 0 and done < self.total_steps:
+                        self.save(checkpoint)
+        finally:
+            bar.close()
 
     # -- outputs ------------------------------------------------------------------------------------
     def write_outputs(self, outdir: Path, wall_seconds: float, facts: dict | None = None) -> dict:

@@ -11,7 +11,7 @@ from dislab.gpu import ADVICE as GPU_ADVICE, no_gpu_here
 # running Snakemake (the project's venv, activated or not); a rule's conda environment puts its own first.
 # envvars passes both variables on to cluster jobs.
 os.environ["PYTHONPATH"] = os.pathsep.join(
-    path for path in (workflow.basedir, os.environ.get("PYTHONPATH")) if path
+    path for path in (DISLAB_DIR, os.environ.get("PYTHONPATH")) if path
 )
 search_path = os.environ.get("PATH", "")
 os.environ["PATH"] = os.pathsep.join((os.path.dirname(sys.executable), search_path))

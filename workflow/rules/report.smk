@@ -10,7 +10,7 @@ INDEXED = {
 
 
 CAPTION_FILES = {
-    path: os.path.join(workflow.basedir, "workflow", "report", f"{caption}.rst") for path, caption in INDEXED.items()
+    path: os.path.join(DISLAB_DIR, "workflow", "report", f"{caption}.rst") for path, caption in INDEXED.items()
 }
 
 
