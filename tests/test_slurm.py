@@ -1,10 +1,16 @@
-"""The workflow through the Slurm profile against a real single-node Slurm started here (tests/slurm/).
+"""The workflow through a real single-node Slurm started here (tests/slurm/), driven the way a user drives it: the
+site profile installed as the README says into a config home of the test's own, then, from the root of a copy of
+the repository, exactly `snakemake --profile slurm --configfile CONFIG`.
+
+The installed profile gets the edits a site makes to it: no conda (conda's channels cannot be reached here), one
+CPU a job (the node has two), and shorter waits for this one-node cluster's fast file system.
 
 Needs root and Debian's slurm, munge and MariaDB packages (tests/slurm/local-slurm.sh installs them). When
 the cluster cannot start, these tests fail saying why; they are never skipped.
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -16,7 +22,14 @@ import yaml
 from conftest import REPO, SNAKEMAKE
 
 SLURM = REPO / "tests" / "slurm"
-PROFILE = SLURM / "profile"
+SITE_EDITS = {  # what this test site changes in its copy of profiles/slurm
+    "software-deployment-method": None,  # conda's channels cannot be reached here: the venv's packages
+    "cores": 1,  # a pooled job asks for this many CPUs; the node has two, shared by two jobs
+    "jobs": 4,
+    "latency-wait": 5,
+    "slurm-init-seconds-before-status-checks": 2,
+    "slurm-keep-successful-logs": True,
+}
 
 pytestmark = pytest.mark.slurm
 
@@ -41,15 +54,46 @@ def _ctrl_c_as_in_a_terminal():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def snakemake_slurm(workdir, configfile, *targets, timeout=900, wait=True):
-    """Snakemake with the Slurm test profile. Waited for, it runs under `timeout`, which sends SIGINT (so that it
-    cancels its jobs) when time is up. Not waited for, it runs alone in its process group, as in a terminal, for
-    the test to interrupt: `timeout` would forward that SIGINT a second time and SIGKILL a slow shutdown."""
-    cmd = [SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--configfile", str(configfile),
-           "--profile", str(PROFILE), *targets]
+def readme_install_command() -> str:
+    """The README's command that installs the site profile (the test runs it as it stands there)."""
+    lines = [line for line in (REPO / "README.md").read_text().splitlines() if "cp -r profiles/slurm" in line]
+    assert len(lines) == 1, f"the README should show one command that installs the site profile: {lines}"
+    return lines[0].strip()
+
+
+@pytest.fixture
+def user(tmp_path):
+    """A user: a copy of the repository (their clone) and a config home with the site profile installed the
+    README's way, with this site's edits."""
+    repo = tmp_path / "dislab"
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True, text=True,
+                           check=True).stdout.split()
+    for name in files:
+        if (REPO / name).is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, repo / name)
+    home = tmp_path / "config-home"
+    env = {**os.environ, "XDG_CONFIG_HOME": str(home)}
+    subprocess.run(["bash", "-c", readme_install_command()], cwd=repo, env=env, check=True)
+    profile = home / "snakemake" / "slurm" / "config.yaml"
+    settings = yaml.safe_load(profile.read_text())
+    assert settings["executor"] == "slurm" and "group-components" not in settings  # the workflow's own are not here
+    for key, value in SITE_EDITS.items():
+        settings.pop(key, None) if value is None else settings.__setitem__(key, value)
+    profile.write_text(yaml.safe_dump(settings))
+    return repo, env
+
+
+def snakemake_slurm(user, configfile, *targets, timeout=900, wait=True):
+    """`snakemake --profile slurm --configfile CONFIG` from the root of the user's clone. Waited for, it runs under
+    `timeout`, which sends SIGINT (so that it cancels its jobs) when time is up. Not waited for, it runs alone in its
+    process group, as in a terminal, for the test to interrupt: `timeout` would forward that SIGINT a second time
+    and SIGKILL a slow shutdown."""
+    repo, env = user
+    cmd = [SNAKEMAKE, *targets, "--profile", "slurm", "--configfile", str(configfile)]  # --configfile takes a list
     if wait:
         cmd = ["timeout", "-s", "INT", "-k", "30", str(timeout), *cmd]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    proc = subprocess.Popen(cmd, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True, preexec_fn=_ctrl_c_as_in_a_terminal)
     if not wait:
         return proc
@@ -74,11 +118,13 @@ def _now():
     return time.strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def test_tiny_through_slurm_matches_a_local_run(cluster, tmp_path, tiny_run):
+def test_tiny_through_slurm_matches_a_local_run(cluster, user, tiny_run):
+    repo, _ = user
     since = _now()
     time.sleep(1)
-    code, out = snakemake_slurm(tmp_path, REPO / "config" / "tiny.yaml")
+    code, out = snakemake_slurm(user, "config/tiny.yaml")
     assert code == 0, out[-6000:]
+    assert "Using profiles slurm and workflow specific profile profiles/default" in out, out[:2000]
 
     jobs = sacct(since)
     assert len(jobs) > 0 and (jobs["State"] == "COMPLETED").all(), jobs.to_string()
@@ -86,34 +132,38 @@ def test_tiny_through_slurm_matches_a_local_run(cluster, tmp_path, tiny_run):
     # every kind of job went through sbatch: the plugin tags each submission with its rule (or group)
     for rule in ("render_dsprites", "check_dataset", "train", "tables", "results_index"):
         assert f"rule_{rule}" in comments, f"no Slurm job for rule {rule}: {comments}"
-    # evaluate and downstream (14 jobs) pooled 7 to a job, the figures 10 to a job; a pooled job asks for one CPU
+    # evaluate and downstream (14 jobs) pooled into one job, the figures into another (profiles/default); a pooled
+    # job asks for one CPU (the site's `cores`)
     pooled = jobs[jobs["Comment"].str.match(r"rule_(evaluate|figures)_")]
-    assert sorted(pooled["Comment"].str.split("_").str[1]) == ["evaluate"] * 2 + ["figures"] * 2, jobs.to_string()
+    assert sorted(pooled["Comment"].str.split("_").str[1]) == ["evaluate", "figures"], jobs.to_string()
     assert pooled["AllocTRES"].str.contains(r"cpu=1\b").all(), pooled.to_string()
     trains = jobs[jobs["Comment"].str.contains("rule_train")]
-    assert len(trains) == 7 and trains["AllocTRES"].str.contains("gres/gpu=1").all(), trains.to_string()
+    # config/tiny.yaml trains on the CPU (training.device: cpu): its jobs ask for no GPU
+    assert len(trains) == 7 and not trains["AllocTRES"].str.contains("gres/gpu").any(), trains.to_string()
 
     # the same numbers as the local run: training and evaluation are deterministic on the CPU
     local = pd.read_csv(tiny_run / "results" / "tables" / "metrics.csv")
-    remote = pd.read_csv(tmp_path / "results" / "tables" / "metrics.csv")
+    remote = pd.read_csv(repo / "results" / "tables" / "metrics.csv")
     pd.testing.assert_frame_equal(local, remote, rtol=1e-6)
     cell = "results/models/factorvae/10/seed0/model.pt"
-    a, b = (torch.load(root / cell, weights_only=False)["model"] for root in (tiny_run, tmp_path))
-    assert all(torch.equal(a[k], b[k]) for k in a)
-    assert sorted(p.name for p in (tmp_path / "results" / "figures").iterdir()) == \
+    assert (tiny_run / cell).read_bytes() == (repo / cell).read_bytes()  # the same weights, the same bytes
+    assert sorted(p.name for p in (repo / "results" / "figures").iterdir()) == \
         sorted(p.name for p in (tiny_run / "results" / "figures").iterdir())
+    assert "snakemake --report results/report.html --configfile config/tiny.yaml" in \
+        " ".join((repo / "results" / "README.md").read_text().split())
 
 
-def test_a_cancelled_training_job_resumes_from_its_checkpoint(cluster, tmp_path):
+def test_a_cancelled_training_job_resumes_from_its_checkpoint(cluster, user, tmp_path):
     cfg = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
     steps = 1500  # long enough to be cancelled after its first checkpoint on any CPU this project has seen
     cfg["training"].update(steps=steps, checkpoint_every=100, log_every=100)
     config = tmp_path / "long.yaml"
     config.write_text(yaml.safe_dump(cfg))
     target = "results/models/betavae/1/seed0/model.pt"
-    cell = tmp_path / "wd" / "results" / "models" / "betavae" / "1" / "seed0"
+    repo, _ = user
+    cell = repo / "results" / "models" / "betavae" / "1" / "seed0"
 
-    proc = snakemake_slurm(tmp_path / "wd", config, target, wait=False)
+    proc = snakemake_slurm(user, config, target, wait=False)
     deadline = time.time() + 300
     while not (cell / "resume.pt").exists():
         assert proc.poll() is None, proc.stdout.read()[-4000:]
@@ -136,15 +186,15 @@ def test_a_cancelled_training_job_resumes_from_its_checkpoint(cluster, tmp_path)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
         raise
-    locks = list((tmp_path / "wd" / ".snakemake" / "locks").glob("*"))
+    locks = list((repo / ".snakemake" / "locks").glob("*"))
     assert not locks, f"Snakemake left its lock after Ctrl-C:\n{out[-4000:]}"
     assert not (cell / "model.pt").exists()
     step = torch.load(cell / "resume.pt", weights_only=False)["step"]
     assert 0 < step < steps
 
-    code, out = snakemake_slurm(tmp_path / "wd", config, target)
+    code, out = snakemake_slurm(user, config, target)
     assert code == 0, out[-6000:]
-    log = (tmp_path / "wd" / "logs" / "train" / "betavae" / "1" / "seed0.log").read_text()
+    log = (repo / "logs" / "train" / "betavae" / "1" / "seed0.log").read_text()
     resumed = [int(line.rsplit("from step ", 1)[1].split()[0]) for line in log.splitlines() if "resumed" in line]
     assert resumed == [step], log[-3000:]
     trained = pd.read_csv(cell / "train_log.csv")

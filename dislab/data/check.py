@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-from dislab.data.download import sha256_of, verify_sha256
+from dislab.data.download import digest_of, sha256_of, verify_sha256
 from dislab.data.loader import DSprites
 from dislab.errors import DatasetError
 
 HDF5_SUFFIXES = (".hdf5", ".h5")
 
 
-def md5_of(path, block: int = 1 << 20) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(block):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def verify_npz_md5(path, expected: str) -> None:
-    actual = md5_of(path)
+    actual = digest_of(path, "md5")
     if actual != expected:
         raise DatasetError(
             f"{path} has md5 {actual}, expected {expected}: it is not the official dSprites NPZ release "

@@ -22,12 +22,16 @@ ALTERNATIVES = (
 BROKEN_TRANSFER = (OSError, socket.timeout, http.client.HTTPException)
 
 
-def sha256_of(path, block: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
+def digest_of(path, algorithm: str = "sha256", block: int = 1 << 20) -> str:
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as fh:
         while chunk := fh.read(block):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def sha256_of(path) -> str:
+    return digest_of(path, "sha256")
 
 
 def verify_sha256(path, expected: str) -> None:

@@ -47,8 +47,9 @@ def evaluate_metrics(data, represent, settings: dict, n_jobs: int = 1) -> dict:
     return results
 
 
-def evaluate_model(model, data, settings: dict, n_jobs: int = 1, device="cpu") -> dict:
-    represent = EncoderMeans(model, data, device=device, progress=True)
+def evaluate_model(model, data, settings: dict, n_jobs: int = 1) -> dict:
+    """Every metric, the unsupervised scores and the ELBO of ``model`` (on the CPU, see EncoderMeans)."""
+    represent = EncoderMeans(model, data, progress=True)
     results = evaluate_metrics(data, represent, settings, n_jobs)
     rng = np.random.default_rng([settings["random_seed"], len(METRICS)])
     results["elbo"] = elbo_scores(model, data, rng, settings["unsupervised"]["num_train"])

@@ -12,18 +12,18 @@ import torch
 from tqdm import tqdm
 
 
-# On the CPU small batches keep the activations in cache: batches of 64 encode about 3x more images per second
-# than batches of 2,048 on 2 cores (with dislab.allocator's setting, as every dislab command runs). A GPU wants
-# large batches.
-CPU_BATCH, GPU_BATCH = 64, 4096
+# Small batches keep the activations in the CPU's cache (docs/performance.md).
+CPU_BATCH = 64
 
 
 class EncoderMeans:
-    def __init__(self, model, data, batch_size: int | None = None, device="cpu", memoise: bool = True,
-                 progress: bool = False):
+    """Evaluation runs on the CPU (its jobs run on CPU nodes, in an environment with PyTorch's CPU build): the
+    model is used where it is, which ``load_vae`` makes the CPU."""
+
+    def __init__(self, model, data, batch_size: int = CPU_BATCH, memoise: bool = True, progress: bool = False):
         self.model, self.data = model, data
-        self.device, self.memoise, self.progress = torch.device(device), memoise, progress
-        self.batch_size = batch_size or (CPU_BATCH if self.device.type == "cpu" else GPU_BATCH)
+        self.memoise, self.progress = memoise, progress
+        self.batch_size = batch_size
         self.latent_dim = model.latent_dim
         self.codes = np.zeros((len(data), self.latent_dim), dtype=np.float32) if memoise else None
         self.known = np.zeros(len(data), dtype=bool) if memoise else None
@@ -36,8 +36,8 @@ class EncoderMeans:
         for start in tqdm(starts, desc="encoding", unit="batch", disable=not self.progress or len(starts) < 100,
                           mininterval=10):
             chunk = indices[start : start + self.batch_size]
-            x = torch.from_numpy(self.data.images(chunk)[:, None].astype(np.float32)).to(self.device)
-            out[start : start + len(chunk)] = self.model.encoder(x)[0].float().cpu().numpy()
+            x = torch.from_numpy(self.data.images(chunk)[:, None].astype(np.float32))
+            out[start : start + len(chunk)] = self.model.encoder(x)[0].float().numpy()
         self.encoded += len(indices)
         return out
 

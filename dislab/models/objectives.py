@@ -78,7 +78,11 @@ class AnnealedVAE(Objective):
 
     def loss(self, out, x, step, draws, discriminator=None):
         rec, kl = _elbo_terms(out, x)
-        capacity = min(self.capacity_max, self.capacity_max * step / self.capacity_steps)
+        capacity = self.capacity_max * step / self.capacity_steps  # step: an int, or the trainers' float64 tensor
+        if torch.is_tensor(capacity):  # rounded to float32 once, as a Python float meeting a float32 tensor is
+            capacity = capacity.clamp(max=self.capacity_max).float()
+        else:
+            capacity = min(self.capacity_max, capacity)
         reg = self.strength * (kl - capacity).abs()
         return {"loss": rec + reg, "reconstruction": rec, "kl": kl, "regulariser": reg}
 

@@ -9,7 +9,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-BIT_SHIFTS = torch.arange(7, -1, -1, dtype=torch.uint8)  # np.packbits is most-significant bit first
+_BIT_SHIFTS: dict[torch.device, torch.Tensor] = {}  # per device: no host-to-device copy per batch
+
+
+def bit_shifts(device: torch.device) -> torch.Tensor:
+    """7, 6, ..., 0 on ``device`` (np.packbits is most-significant bit first), made once per device."""
+    if device not in _BIT_SHIFTS:
+        _BIT_SHIFTS[device] = torch.arange(7, -1, -1, dtype=torch.uint8, device=device)
+    return _BIT_SHIFTS[device]
 
 
 def derived_seed(*keys: int) -> int:
@@ -18,7 +25,7 @@ def derived_seed(*keys: int) -> int:
 
 def unpack_images(packed: torch.Tensor) -> torch.Tensor:
     """(n, 64, 8) packed bytes -> (n, 1, 64, 64) float32 pixels in {0, 1}, on the same device."""
-    bits = (packed.unsqueeze(-1) >> BIT_SHIFTS.to(packed.device)) & 1
+    bits = (packed.unsqueeze(-1) >> bit_shifts(packed.device)) & 1
     return bits.reshape(packed.shape[0], 1, packed.shape[1], -1).float()
 
 

@@ -29,7 +29,7 @@ from dislab.training.batches import unpack_images
 from dislab.training.precision import autocast, warn_if_emulated
 from dislab.training.trainer import (RECORDED, CellTrainer, TrainSettings, adam, compiled, detached,
                                     discriminator_fn, mark_step_begin, pick_device, run_facts,
-                                    second_batch_latents)
+                                    second_batch_latents, step_holder)
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ class PackTrainer:
         self.packed = torch.as_tensor(packed).to(device)  # one copy of the dataset for the whole pack
         self.members = [CellTrainer(self.packed, cell, settings, device, pack_size=len(cells)) for cell in cells]
         self.undefined = torch.full((len(cells),), float("nan"), device=device)
+        self.step_tensor = step_holder(device)
         first = self.members[0]
         self.objective, self.total_steps = first.objective, first.total_steps
         self.steps_per_epoch = first.sampler.steps_per_epoch
@@ -150,7 +151,7 @@ class PackTrainer:
         noise = torch.stack([n for n, _ in drawn])
         draws = {k: torch.stack([d[k] for _, d in drawn]) for k in drawn[0][1]}
         disc_params = detached(self.disc_params) if self.disc else None  # a constant in the VAE's loss
-        parts, z = self._vae_step(self.params, disc_params, x, noise, draws, step)
+        parts, z = self._vae_step(self.params, disc_params, x, noise, draws, self.step_tensor.fill_(step))
         self.optimizer.zero_grad(set_to_none=True)
         parts["loss"].sum().backward()  # the cells are independent: each gets its own gradient
         self.optimizer.step()

@@ -26,11 +26,18 @@ PRECISIONS = ("float32", "tf32", "bfloat16")
 
 
 def set_precision(precision: str) -> None:
+    """Set the process's float32 arithmetic, and deterministic cuDNN kernels (training on a GPU resumes and packs to
+    the bit; docs/performance.md). Through PyTorch's older switches, which every reader of them, old
+    (``allow_tf32``, ``get_float32_matmul_precision``, read by torch.compile's autotuning) and new
+    (``fp32_precision``), can read afterwards; setting the new ones leaves some old readers raising."""
     if precision not in PRECISIONS:
         raise ValueError(f"training.precision must be one of {PRECISIONS}, got {precision!r}")
-    mode = "tf32" if precision == "tf32" else "ieee"
-    torch.backends.cuda.matmul.fp32_precision = mode
-    torch.backends.cudnn.conv.fp32_precision = mode
+    tf32 = precision == "tf32"
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    torch.backends.cudnn.allow_tf32 = tf32
+    torch.set_float32_matmul_precision("high" if tf32 else "highest")
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
 
 
 def autocast(device: torch.device, precision: str):
@@ -43,12 +50,20 @@ def autocast(device: torch.device, precision: str):
 def has_native_bfloat16(device: torch.device) -> bool:
     """Whether ``device`` does bfloat16 arithmetic in hardware. An x86 CPU without AVX-512 BF16 or AMX emulates
     it: on such a 2-core AMD EPYC (AVX2), dislab's bfloat16 step ran at 0.1x its float32 speed (scripts/bench.py)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported(including_emulation=False)
     if device.type != "cpu" or platform.machine().lower() not in ("x86_64", "amd64"):
         return True
     return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
 
 
 def warn_if_emulated(precision: str, device: torch.device) -> None:
-    if precision == "bfloat16" and not has_native_bfloat16(device):
+    if precision != "bfloat16" or has_native_bfloat16(device):
+        return
+    if device.type == "cuda":
+        log.warning("training.precision is bfloat16, but this GPU (%s) has no native bfloat16 arithmetic (it came "
+                    "with Ampere): it is emulated and slower than float32. Set training.precision: float32.",
+                    torch.cuda.get_device_name(device))
+    else:
         log.warning("training.precision is bfloat16, but this CPU has no bfloat16 arithmetic (no AVX-512 BF16 or "
                     "AMX): it is emulated and runs about 10x slower than float32. Set training.precision: float32.")

@@ -159,6 +159,13 @@ def mark_step_begin(compile: bool | str) -> None:
         torch.compiler.cudagraph_mark_step_begin()
 
 
+def step_holder(device: torch.device) -> torch.Tensor:
+    """The step as the objective sees it: a float64 tensor on the device, filled in place each step, so that a
+    compiled step (CUDA graphs) sees one input tensor rather than a new Python int it would record a graph for.
+    float64 gives AnnealedVAE's capacity the same float32 value as arithmetic on the Python int."""
+    return torch.zeros((), dtype=torch.float64, device=device)
+
+
 def adam(params, lr: float, betas: tuple) -> torch.optim.Adam:
     """Adam with its fused kernel: the same update (to float rounding) in one pass over the weights, faster than
     the default per-tensor kernels (scripts/bench.py); FactorVAE's 4M-weight discriminator gains most."""
@@ -205,6 +212,7 @@ class CellTrainer:
             d = settings.discriminator
             self.disc_optimizer = adam(self.discriminator.parameters(), d["learning_rate"], tuple(d["adam_betas"]))
         self.undefined = torch.tensor(float("nan"), device=device)  # a part this objective does not have
+        self.step_tensor = step_holder(device)
         self.noise = torch.Generator(device=device)
         self.noise.manual_seed(derived_seed(cell.seed, NOISE_STREAM))
         self.step = 0
@@ -218,7 +226,7 @@ class CellTrainer:
         mark_step_begin(self.compile)
         x = self._batch(step)
         noise, draws = self.draw_for_loss(len(x))
-        parts, out = self.forward_loss(x, noise, draws, step)
+        parts, out = self.forward_loss(x, noise, draws, self.step_tensor.fill_(step))
         self.optimizer.zero_grad(set_to_none=True)
         parts["loss"].backward()
         self.optimizer.step()
