@@ -2,7 +2,6 @@
 #   snakemake --cores all                                        # default config (laptop scale, real dSprites)
 #   snakemake --profile slurm --configfile config/thesis.yaml    # a GPU cluster (README: the cluster section)
 # profiles/default/ (this workflow's own settings) is added to every run by Snakemake itself.
-import os
 import sys
 
 from snakemake.exceptions import WorkflowError

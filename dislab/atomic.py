@@ -11,14 +11,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from dislab.errors import DislabError
+from dislab.errors import DiskFullError
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
-
-
-class DiskFullError(DislabError):
-    """No space was left to write an output."""
 
 
 def is_disk_full(exc: BaseException, directory=None) -> bool:
@@ -36,9 +32,11 @@ def is_disk_full(exc: BaseException, directory=None) -> bool:
         return False
 
 
-def disk_full(path: Path) -> DiskFullError:
+def disk_full(path: str | os.PathLike, removed: bool = True) -> DiskFullError:
+    """The one-line error; ``removed``: the half-written file is gone (as atomic_path makes sure)."""
+    path = Path(path)
     return DiskFullError(f"no space left on device writing {path}: free space in {path.parent} (df -h "
-                         f"{path.parent}) and rerun; the half-written file was removed")
+                         f"{path.parent}) and rerun" + ("; the half-written file was removed" if removed else ""))
 
 
 def _temp_pattern(path: Path, suffix: str) -> str:

@@ -9,7 +9,7 @@ import re
 import sys
 
 from dislab.allocator import keep_freed_memory
-from dislab.atomic import is_disk_full
+from dislab.atomic import disk_full, is_disk_full
 from dislab.errors import DislabError
 
 log = logging.getLogger("dislab")
@@ -325,11 +325,10 @@ def main(argv=None) -> int:
     except DislabError as exc:
         print(f"dislab {args.command}: error: {exc}", file=sys.stderr)
         return 1
-    except OSError as exc:
+    except OSError as exc:  # a full disk outside dislab.atomic's writes
         if not is_disk_full(exc):
             raise
-        where = f" writing {exc.filename}" if getattr(exc, "filename", None) else ""
-        print(f"dislab {args.command}: error: no space left on device{where}: free space there and rerun",
-              file=sys.stderr)
+        message = disk_full(exc.filename, removed=False) if exc.filename else "no space left on device: free space"
+        print(f"dislab {args.command}: error: {message}", file=sys.stderr)
         return 1
     return 0

@@ -13,5 +13,9 @@ class DownloadError(DislabError):
     """The dSprites download failed or did not match its checksum."""
 
 
+class DiskFullError(DislabError):
+    """No space was left to write an output."""
+
+
 class TrainingError(DislabError):
     """Training diverged (NaN/inf) or cannot resume."""

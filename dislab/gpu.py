@@ -1,5 +1,5 @@
-"""What a machine's GPUs look like without importing torch (the Snakefile asks, on every start), and the advice
-every "no GPU" message gives."""
+"""What a machine's GPUs look like without importing torch (the Snakefile asks before a local run that trains on
+``cuda``), and the advice every "no GPU" message gives."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import os
 import shutil
 import subprocess
 
+OTHER_DEVICE = "set training.device to cpu or auto"
 ADVICE = (
     "check `nvidia-smi` on that machine, CUDA_VISIBLE_DEVICES, that the job was given a GPU (resources.train.gpus), "
     "and that its environment has a CUDA build of PyTorch (conda creates envs/train.yaml with one only where a GPU "
     "driver is visible: on a login node without a GPU, set CONDA_OVERRIDE_CUDA, see the README's cluster section); "
-    "or set training.device to cpu or auto"
+    f"or {OTHER_DEVICE}"
 )
 
 

@@ -29,6 +29,8 @@ def provenance(config_files: list[str], dataset: dict) -> dict:
         "config_args": "".join(f" --configfile {f}" for f in given),
         "data": DATA_SOURCES[dataset["source"]].format(path=dataset.get("path")),
     }
+
+
 PER_CELL = """## Per trained model
 
 - `models/{model}/{strength}/seed{seed}/`: `model.pt` (final weights), `train_log.csv` (step, epoch, loss and
@@ -56,5 +58,6 @@ def write_index(entries: dict, out, config_files: list[str], dataset: dict) -> N
         also = "".join(f" ([{s.suffix[1:]}]({s}))" for s in siblings)
         kind = "Figures" if rel.parts[0] == "figures" else "Tables"
         sections[kind].append(f"- [`{rel}`]({rel}){also}: {caption_line(caption)}")
-    body = HEADER.format(**provenance(config_files, dataset)) + "".join(f"## {title}\n\n" + "\n".join(lines) + "\n\n" for title, lines in sections.items() if lines)
+    listing = "".join(f"## {title}\n\n" + "\n".join(lines) + "\n\n" for title, lines in sections.items() if lines)
+    body = HEADER.format(**provenance(config_files, dataset)) + listing
     write_text(out, body + PER_CELL)

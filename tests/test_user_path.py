@@ -174,8 +174,9 @@ def test_the_training_log_opens_with_the_run_and_the_summary_keeps_it(tiny_run):
     first = (tiny_run / "logs" / "train" / "factorvae" / "10" / "seed0.log").read_text().splitlines()[0]
     assert "run: device cpu, torch 2.13.0" in first and "precision float32, pack of 1" in first, first
     summary = json.loads((tiny_run / "results" / "models" / "factorvae" / "10" / "seed0" / "summary.json").read_text())
-    assert summary["run"] == {"device": "cpu", "gpu": None, "torch": torch.__version__, "cuda_build": torch.version.cuda,
-                              "precision": "float32", "pack_size": 1, "channels_last": True, "compile": False}
+    assert summary["run"] == {"device": "cpu", "gpu": None, "torch": torch.__version__,
+                              "cuda_build": torch.version.cuda, "precision": "float32", "pack_size": 1,
+                              "channels_last": True, "compile": False}
 
 
 # -- errors reach the terminal ------------------------------------------------------------------------------------
@@ -202,7 +203,8 @@ def test_a_user_npz_that_is_not_the_official_release_is_refused(tmp_path, tiny_d
              latents_values=tiny_data.values)
     with pytest.raises(DatasetError, match=r"has md5 [0-9a-f]{32}, expected 7da33b31b13a06f4b04a70402ce90c2e"):
         check_dataset(npz, TINY["dataset"] | {"source": "path"})
-    summary = check_dataset(npz, TINY["dataset"] | {"source": "path", "npz_md5": hashlib.md5(npz.read_bytes()).hexdigest()})
+    official = {"source": "path", "npz_md5": hashlib.md5(npz.read_bytes()).hexdigest()}  # as if it were the release
+    summary = check_dataset(npz, TINY["dataset"] | official)
     assert summary["images"] == len(tiny_data)
 
 
@@ -211,7 +213,8 @@ def small_disk(tmp_path):
     """A 1 MiB file system (tmpfs): room for the logs, not for a model."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True, text=True)
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True,
+                          text=True)
     if proc.returncode != 0:
         pytest.fail(f"this test mounts a small tmpfs and needs root: {proc.stderr}")
     yield mount

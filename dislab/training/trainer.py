@@ -310,7 +310,7 @@ class CellTrainer:
 
     def weights_finite(self) -> bool:
         nets = [self.model] + ([self.discriminator] if self.discriminator is not None else [])
-        return all(bool(torch.isfinite(p).all()) for net in nets for p in net.parameters())
+        return bool(torch.stack([torch.isfinite(p).all() for net in nets for p in net.parameters()]).all())
 
     def save(self, path: Path) -> None:
         """Write ``resume.pt``, unless the weights are no longer finite: the one on disk stays the last good one."""

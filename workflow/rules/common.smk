@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from dislab.cells import DISCRIMINATOR_MODELS, MODEL_NAMES, strength_tag
-from dislab.gpu import ADVICE as GPU_ADVICE, no_gpu_here
+from dislab.gpu import OTHER_DEVICE, no_gpu_here
 
 # Every rule calls `python -m dislab ...`, imported from this checkout. Without conda, `python` is the one
 # running Snakemake (the project's venv, activated or not); a rule's conda environment puts its own first.
@@ -136,7 +136,7 @@ def refuse_training_without_a_gpu():
     if problem:
         raise WorkflowError(
             f"training.device is '{config['training']['device']}' but {problem}; nothing was run. Train on a "
-            f"machine with a GPU (a cluster: --profile slurm), or {GPU_ADVICE.split('; or ')[-1]}."
+            f"machine with a GPU (a cluster: --profile slurm), or {OTHER_DEVICE}."
         )
 
 

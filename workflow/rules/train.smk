@@ -70,7 +70,8 @@ else:
             shell:
                 "python -m dislab train --data {input.data:q} --model {params.model} --strength {params.strength}"
                 " --seed {params.seeds} --settings {params.settings:q} --device {params.device} --threads {threads}"
-                " --checkpoint-every {resources.checkpoint_every} {params.flags} --outdir {params.outdirs} > {log:q} 2>&1"
+                " --checkpoint-every {resources.checkpoint_every} {params.flags} --outdir {params.outdirs}"
+                " > {log:q} 2>&1"
 
 
 VAE_CELL = cell_of(config["figures"]["vae"])
