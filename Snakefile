@@ -15,7 +15,6 @@ DISLAB_DIR = workflow.current_basedir.get_path_or_uri(secret_free=True)
 sys.path.insert(0, DISLAB_DIR)
 from dislab.config import config_problems
 
-
 # A --configfile is a whole config: it replaces config/config.yaml, it is not merged into it (a config that lists
 # only beta-VAE trains only beta-VAE). --config KEY=VALUE still overrides single keys of whichever config is used.
 CONFIG_FILES = [str(path) for path in workflow.config_settings.configfiles]
@@ -53,12 +52,13 @@ onstart:
 
 
 rule all:
+    default_target: True
     input:
         rules.figure_dataset.output,
         cell_files("model.pt"),
         TRAINING_FIGURES,
         TABLES.values(),
+        FIDELITY.values(),
         expand("results/figures/{name}.png", name=EVALUATION_FIGURES),
         expand("results/figures/{name}.png", name=QUALITATIVE_FIGURES),
         rules.results_index.output,
-    default_target: True

@@ -29,10 +29,13 @@ def keep_freed_memory() -> bool:
         return False
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        done = (libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
-                and libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1)
+        done = (
+            libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1 and libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
+        )
     except (OSError, AttributeError):  # not glibc (musl has no mallopt)
         done = False
-    log.debug("allocator: freed memory %s",
-              "kept in the process (glibc thresholds raised)" if done else "left to the C library's defaults")
+    log.debug(
+        "allocator: freed memory %s",
+        "kept in the process (glibc thresholds raised)" if done else "left to the C library's defaults",
+    )
     return done

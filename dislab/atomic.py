@@ -35,8 +35,10 @@ def is_disk_full(exc: BaseException, directory=None) -> bool:
 def disk_full(path: str | os.PathLike, removed: bool = True) -> DiskFullError:
     """The one-line error; ``removed``: the half-written file is gone (as atomic_path makes sure)."""
     path = Path(path)
-    return DiskFullError(f"no space left on device writing {path}: free space in {path.parent} (df -h "
-                         f"{path.parent}) and rerun" + ("; the half-written file was removed" if removed else ""))
+    return DiskFullError(
+        f"no space left on device writing {path}: free space in {path.parent} (df -h "
+        f"{path.parent}) and rerun" + ("; the half-written file was removed" if removed else "")
+    )
 
 
 def _temp_pattern(path: Path, suffix: str) -> str:

@@ -12,6 +12,15 @@ from pathlib import Path
 MODEL_NAMES = ("betavae", "factorvae", "btcvae", "dipvae", "annealedvae", "infovae")
 # The models whose objective trains a discriminator beside the VAE (model.discriminator applies to them alone).
 DISCRIMINATOR_MODELS = ("factorvae",)
+# How figures and tables name each model.
+MODEL_LABELS = {
+    "betavae": "β-VAE",
+    "factorvae": "FactorVAE",
+    "btcvae": "β-TCVAE",
+    "dipvae": "DIP-VAE",
+    "annealedvae": "annealed β-VAE",
+    "infovae": "InfoVAE",
+}
 
 
 def strength_tag(strength: float) -> str:

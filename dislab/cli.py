@@ -67,8 +67,9 @@ def cmd_train(args):
     channels_last = args.channels_last and len(args.seed) == 1
     log.info("run: %s", describe(run_facts(device, settings.precision, len(args.seed), channels_last, args.compile)))
     if args.channels_last and not channels_last:
-        log.info("channels-last applies to one cell at a time; this pack of %d runs in the default layout",
-                 len(args.seed))
+        log.info(
+            "channels-last applies to one cell at a time; this pack of %d runs in the default layout", len(args.seed)
+        )
     _threads(args.threads)
     from dislab.data.loader import DSprites
     from dislab.training.pack import train_pack
@@ -77,8 +78,15 @@ def cmd_train(args):
     data = DSprites.load(args.data)
     cells = [Cell(args.model, args.strength, seed) for seed in args.seed]
     if len(cells) == 1:
-        train_cell(data.packed, cells[0], settings, args.outdir[0], device=device, channels_last=channels_last,
-                   compile=args.compile)
+        train_cell(
+            data.packed,
+            cells[0],
+            settings,
+            args.outdir[0],
+            device=device,
+            channels_last=channels_last,
+            compile=args.compile,
+        )
     else:
         train_pack(data.packed, cells, settings, args.outdir, device=device, compile=args.compile)
 
@@ -103,8 +111,9 @@ def cmd_figure_reconstructions(args):
     from dislab.figures.generation import figure_reconstructions
     from dislab.models.checkpoint import load_vae
 
-    figure_reconstructions(DSprites.load(args.data), load_vae(args.model), args.out, args.num_images, args.seed,
-                           _cell_title(args.model))
+    figure_reconstructions(
+        DSprites.load(args.data), load_vae(args.model), args.out, args.num_images, args.seed, _cell_title(args.model)
+    )
 
 
 def cmd_figure_reconstruction_per_epoch(args):
@@ -144,8 +153,16 @@ def cmd_downstream(args):
     represent = EncoderMeans(load_vae(args.model_file), data, progress=True)
     settings = args.settings
     rng = np.random.default_rng([settings["random_seed"], 100])
-    results = downstream_task(data, represent, rng, settings["train_sizes"], settings["num_test"],
-                              settings["classifier"], settings["sample_efficiency"], n_jobs=n_jobs)
+    results = downstream_task(
+        data,
+        represent,
+        rng,
+        settings["train_sizes"],
+        settings["num_test"],
+        settings["classifier"],
+        settings["sample_efficiency"],
+        n_jobs=n_jobs,
+    )
     log.info("downstream: %s", {k: v for k, v in results.items() if "mean_test" in k or k == "sample_efficiency"})
     write_json(args.out, results)
 
@@ -153,10 +170,40 @@ def cmd_downstream(args):
 def cmd_tables(args):
     from dislab.evaluation.tables import write_all
 
-    out = {k: getattr(args, k) for k in ("metrics", "table5_3_csv", "table5_3_md", "table5_6_csv", "table5_6_md",
-                                         "fig5_13", "fig5_16", "fig5_19")}
+    out = {
+        k: getattr(args, k)
+        for k in (
+            "metrics",
+            "table5_3_csv",
+            "table5_3_md",
+            "table5_6_csv",
+            "table5_6_md",
+            "fig5_13",
+            "fig5_16",
+            "fig5_19",
+        )
+    }
     table = write_all(args.metric_files, args.downstream_files or [], out)
     log.info("collected %d cells", len(table))
+
+
+def cmd_fidelity(args):
+    from dislab.evaluation.fidelity import write_fidelity
+
+    settings = args.settings
+    nums, checks = write_fidelity(
+        args.metric_files,
+        args.downstream_files or [],
+        args.dataset,
+        settings["config"],
+        settings["thesis"],
+        args.thesis_values,
+        {"csv": args.csv, "claims": args.claims, "md": args.md},
+        settings["active_kl_threshold"],
+    )
+    log.info(
+        "numbers: %s; claims: %s", nums["verdict"].value_counts().to_dict(), checks["status"].value_counts().to_dict()
+    )
 
 
 def cmd_figure_evaluation(args):
@@ -172,10 +219,10 @@ def cmd_figure_evaluation(args):
 def cmd_figure_qualitative(args):
     from dataclasses import asdict
 
+    from dislab.cells import cell_from_path
     from dislab.data.loader import DSprites
     from dislab.figures import qualitative as q
     from dislab.models.checkpoint import load_vae
-    from dislab.cells import cell_from_path
 
     data = DSprites.load(args.data)
     entries = [(asdict(cell_from_path(path)), load_vae(path)) for path in args.models]
@@ -185,8 +232,11 @@ def cmd_figure_qualitative(args):
     elif args.kind == "aggregate-posterior":
         q.figure_aggregate_posterior(entries, data, settings, args.out)
     else:
-        draw = {"encoder-kde": q.figure_encoder_kde, "corruption": q.figure_corruption,
-                "domain-shift": q.figure_domain_shift}[args.kind]
+        draw = {
+            "encoder-kde": q.figure_encoder_kde,
+            "corruption": q.figure_corruption,
+            "domain-shift": q.figure_domain_shift,
+        }[args.kind]
         draw(*entries[0], data, settings, args.out)
 
 
@@ -229,8 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="PNG path; a PDF is written beside it")
     p.set_defaults(func=cmd_figure_dataset)
 
-    p = sub.add_parser("train", help="train (model, strength, seed) cells, resuming from their checkpoints; "
-                                      "several seeds train together as one pack")
+    p = sub.add_parser(
+        "train",
+        help="train (model, strength, seed) cells, resuming from their checkpoints; "
+        "several seeds train together as one pack",
+    )
     p.add_argument("--data", required=True)
     p.add_argument("--model", required=True)
     p.add_argument("--strength", type=float, required=True)
@@ -260,10 +313,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_figure_reconstructions)
 
     for name, func, text in [
-        ("figure-reconstruction-per-epoch", cmd_figure_reconstruction_per_epoch,
-         "Figure 5.4: reconstruction error per epoch over seeds"),
-        ("figure-objective-per-beta", cmd_figure_objective_per_beta,
-         "Figure 5.7: total, reconstruction and KL per epoch for each beta"),
+        (
+            "figure-reconstruction-per-epoch",
+            cmd_figure_reconstruction_per_epoch,
+            "Figure 5.4: reconstruction error per epoch over seeds",
+        ),
+        (
+            "figure-objective-per-beta",
+            cmd_figure_objective_per_beta,
+            "Figure 5.7: total, reconstruction and KL per epoch for each beta",
+        ),
     ]:
         p = sub.add_parser(name, help=text)
         p.add_argument("--logs", nargs="+", required=True)
@@ -290,6 +349,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fig5-19", dest="fig5_19")
     p.set_defaults(func=cmd_tables)
 
+    p = sub.add_parser("fidelity", help="the run's numbers beside the thesis', and Chapter 5's claims checked")
+    p.add_argument("--metric-files", nargs="+", required=True)
+    p.add_argument("--downstream-files", nargs="*")
+    p.add_argument("--dataset", required=True, help="the dataset check's summary (results/data/dataset.json)")
+    p.add_argument("--thesis-values", required=True, help="the thesis' printed values (CSV)")
+    p.add_argument(
+        "--settings",
+        type=json.loads,
+        required=True,
+        help="JSON: {config: the run's config, thesis: config/thesis.yaml with its defaults, "
+        "active_kl_threshold: nats}",
+    )
+    for key in ("csv", "claims", "md"):
+        p.add_argument(f"--{key}", required=True)
+    p.set_defaults(func=cmd_fidelity)
+
     p = sub.add_parser("figure-evaluation", help="a figure drawn from metrics.csv (5.9 ... 5.19)")
     p.add_argument("--name", required=True, help="e.g. fig5_13_metric_correlation")
     p.add_argument("--table", required=True)
@@ -298,8 +373,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_figure_evaluation)
 
     p = sub.add_parser("figure-qualitative", help="traversals, KDEs, aggregate posteriors, domain-shift probes")
-    p.add_argument("--kind", required=True, choices=["traversal-all", "traversal-active", "encoder-kde",
-                                                     "aggregate-posterior", "corruption", "domain-shift"])
+    p.add_argument(
+        "--kind",
+        required=True,
+        choices=[
+            "traversal-all",
+            "traversal-active",
+            "encoder-kde",
+            "aggregate-posterior",
+            "corruption",
+            "domain-shift",
+        ],
+    )
     p.add_argument("--number", required=True, help="the thesis figure number, e.g. 5.5")
     p.add_argument("--data", required=True)
     p.add_argument("--models", nargs="+", required=True)

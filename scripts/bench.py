@@ -130,8 +130,9 @@ def use_stock_layers(model: VAE) -> VAE:
     """Put PyTorch's own nn.ConvTranspose2d layers (same parameters) in place of dislab's in the decoder."""
     for i, layer in enumerate(model.decoder.net):
         if isinstance(layer, ConvTranspose2d):
-            stock = nn.ConvTranspose2d(layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride,
-                                       layer.padding).to(layer.weight.device)
+            stock = nn.ConvTranspose2d(
+                layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride, layer.padding
+            ).to(layer.weight.device)
             stock.load_state_dict(layer.state_dict())
             model.decoder.net[i] = stock
     return model
@@ -164,21 +165,24 @@ def variant_step(name, device, cfg, pack_size):
     if variants[name] is None:
         return plain_eager_loop(device, batch, latent_dim), 1
     variant = variants[name]
-    packed = torch.from_numpy(
-        np.random.default_rng(0).integers(0, 256, size=(DATASET_SIZE, 64, 8), dtype=np.uint8)).to(device)
+    packed = torch.from_numpy(np.random.default_rng(0).integers(0, 256, size=(DATASET_SIZE, 64, 8), dtype=np.uint8)).to(
+        device
+    )
     training = {**cfg["training"], "precision": variant.precision}
     settings = TrainSettings.from_config({"model": cfg["model"], "training": training, "options": {}})
     if variant.pack:
         cells = [Cell("betavae", 4.0, seed) for seed in range(pack_size)]
         return PackTrainer(packed, cells, settings, device, compile=variant.compile).train_step, pack_size
-    trainer = CellTrainer(packed, Cell("betavae", 4.0, 0), settings, device, channels_last=variant.channels_last,
-                          compile=variant.compile)
+    trainer = CellTrainer(
+        packed, Cell("betavae", 4.0, 0), settings, device, channels_last=variant.channels_last, compile=variant.compile
+    )
     if variant.stock_layers:
         use_stock_layers(trainer.model)
         if variant.channels_last:
             trainer.model.to(memory_format=torch.channels_last)
-        trainer.optimizer = torch.optim.Adam(trainer.model.parameters(), lr=settings.learning_rate,
-                                             betas=settings.adam_betas)
+        trainer.optimizer = torch.optim.Adam(
+            trainer.model.parameters(), lr=settings.learning_rate, betas=settings.adam_betas
+        )
     return trainer.train_step, 1
 
 
@@ -214,12 +218,29 @@ class VariantProcesses:
         variant = (CUDA_VARIANTS if device == "cuda" else CPU_VARIANTS).get(name)
         per_core = variant is not None and variant.per_core
         count = len(os.sched_getaffinity(0)) if per_core else (variant.processes if variant else 1)
-        cmd = [sys.executable, __file__, "--variant", name, "--on", device, "--pack", str(pack_size), "--config",
-               args.config, "--steps", str(args.steps), "--warmup", str(args.warmup),
-               "--threads", "1" if per_core else "0"]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--variant",
+            name,
+            "--on",
+            device,
+            "--pack",
+            str(pack_size),
+            "--config",
+            args.config,
+            "--steps",
+            str(args.steps),
+            "--warmup",
+            str(args.warmup),
+            "--threads",
+            "1" if per_core else "0",
+        ]
         self.errors = [tempfile.TemporaryFile("w+") for _ in range(count)]
-        self.jobs = [subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True)
-                     for err in self.errors]
+        self.jobs = [
+            subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True)
+            for err in self.errors
+        ]
 
     def wait_ready(self) -> None:
         self._read_all(_ready)
@@ -294,8 +315,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", choices=["cpu", "cuda", "all"], default="all")
     parser.add_argument("--steps", type=int, default=15, help="timed steps per round")
-    parser.add_argument("--rounds", type=int, default=3, help="timed rounds of every variant, taken in turns; "
-                        "the median counts")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="timed rounds of every variant, taken in turns; the median counts"
+    )
     parser.add_argument("--warmup", type=int, default=8, help="untimed steps first (compilation happens here)")
     parser.add_argument("--pack", type=int, default=None, help="cells per pack (default: 2 on a CPU, 10 on a GPU)")
     parser.add_argument("--only", nargs="*", help="run only the variants whose names contain one of these")
@@ -312,8 +334,10 @@ def main():
     cells = sum(len(m["strengths"]) for m in cfg["models"].values()) * len(cfg["seeds"])
     steps_per_cell = cfg["training"]["steps"] or round(cfg["training"]["epochs"] * (DATASET_SIZE // batch))
     devices = {"cpu": ["cpu"], "cuda": ["cuda"], "all": ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])}
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
-          + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""))
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
+        + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else "")
+    )
     print(f"thesis grid: {cells} cells x {steps_per_cell:,} steps of batch {batch}")
 
     def report(device, name, rounds, eager_rounds):
@@ -332,8 +356,10 @@ def main():
                 print(f"{device}: no bfloat16 arithmetic in hardware (no AVX-512 BF16 or AMX): it is emulated")
                 continue
             peak = matmul_flops_per_s(torch.device(device), dtype)
-            print(f"{device}: a step is {flops / 1e9:.2f} GFLOP; a 2048x2048 {str(dtype)[6:]} matmul runs at "
-                  f"{peak / 1e9:,.0f} GFLOP/s, which is {peak / flops:,.1f} steps/s")
+            print(
+                f"{device}: a step is {flops / 1e9:.2f} GFLOP; a 2048x2048 {str(dtype)[6:]} matmul runs at "
+                f"{peak / 1e9:,.0f} GFLOP/s, which is {peak / flops:,.1f} steps/s"
+            )
         variants = CUDA_VARIANTS if device == "cuda" else CPU_VARIANTS
         names = [n for n in variants if not args.only or any(o in n for o in args.only)]
         rates = time_in_turns([REFERENCE] + names, device, args, k)

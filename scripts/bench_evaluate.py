@@ -65,8 +65,9 @@ def thesis_mig(model, data, rng, n, batch, bins):
     factors = [data.sample_factors(batch, rng) for _ in range(n // batch)]
     codes = np.concatenate([encode_64(model, data, f) for f in factors])
     factors = np.concatenate(factors)
-    return mig_from_mutual_info(mutual_info_matrix(histogram_discretize(codes, bins), factors),
-                                factor_entropies(factors))
+    return mig_from_mutual_info(
+        mutual_info_matrix(histogram_discretize(codes, bins), factors), factor_entropies(factors)
+    )
 
 
 def main():
@@ -104,8 +105,14 @@ def main():
     thesis_beta_vae(model, data, rng, int((b["num_train"] + b["num_eval"]) * frac), b["batch_size"])
     timings["beta_vae"] = (time.perf_counter() - start) / frac
     start = time.perf_counter()
-    thesis_factor_vae(model, data, rng, int((f["num_train"] + f["num_eval"]) * frac), f["batch_size"],
-                      int(f["num_variance_estimate"] * frac))
+    thesis_factor_vae(
+        model,
+        data,
+        rng,
+        int((f["num_train"] + f["num_eval"]) * frac),
+        f["batch_size"],
+        int(f["num_variance_estimate"] * frac),
+    )
     timings["factor_vae"] = (time.perf_counter() - start) / frac
     start = time.perf_counter()
     thesis_mig(model, data, rng, settings["mig"]["num_train"], 64, settings["mig"]["num_bins"])
@@ -114,8 +121,10 @@ def main():
     print(f"thesis way (batches of 64 in a Python loop, fraction {frac} scaled to full size), its three metrics:")
     for name, seconds in timings.items():
         print(f"    {name:14s} {seconds:7.1f} s")
-    print(f"three thesis metrics: thesis way {sum(timings.values()):.1f} s vs dislab {ours:.1f} s "
-          f"; every dislab score together: {total:.1f} s")
+    print(
+        f"three thesis metrics: thesis way {sum(timings.values()):.1f} s vs dislab {ours:.1f} s "
+        f"; every dislab score together: {total:.1f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -17,10 +17,10 @@ import torch
 import yaml
 
 from dislab.allocator import keep_freed_memory
+from dislab.cells import Cell
 from dislab.data.grid import FactorGrid
 from dislab.data.loader import DSprites
 from dislab.data.render import render_grid
-from dislab.cells import Cell
 from dislab.models.objectives import REGISTRY
 from dislab.training.trainer import CellTrainer, TrainSettings
 
@@ -33,8 +33,14 @@ def rendered_subset(sizes=(1, 3, 6, 10, 16, 16)):
 
 
 def bench(data, model, settings, device, steps, warmup, training):
-    trainer = CellTrainer(data.packed, Cell(model, 10.0, 0), settings, torch.device(device),
-                          channels_last=training["channels_last"], compile=training["compile"])
+    trainer = CellTrainer(
+        data.packed,
+        Cell(model, 10.0, 0),
+        settings,
+        torch.device(device),
+        channels_last=training["channels_last"],
+        compile=training["compile"],
+    )
     for step in range(warmup):
         trainer.train_step(step)
     if device == "cuda":
@@ -62,17 +68,25 @@ def main():
     keep_freed_memory()
     data = rendered_subset()
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, batch {args.batch_size}, "
-          f"{args.steps} timed steps after {args.warmup} warm-up")
-    print(f"precision {cfg['training']['precision']}, channels-last {cfg['training']['channels_last']}, "
-          f"compile {cfg['training']['compile']}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, batch {args.batch_size}, "
+        f"{args.steps} timed steps after {args.warmup} warm-up"
+    )
+    print(
+        f"precision {cfg['training']['precision']}, channels-last {cfg['training']['channels_last']}, "
+        f"compile {cfg['training']['compile']}"
+    )
     print(f"{'device':8} {'model':12} {'steps/s':>9} {'images/s':>9}")
     for device in devices:
         for model in args.models:
             options = {k: v for k, v in cfg["models"].get(model, {}).items() if k != "strengths"}
-            s = TrainSettings.from_config({
-                "model": {**cfg["model"], "batch_size": args.batch_size}, "training": cfg["training"],
-                "options": options})
+            s = TrainSettings.from_config(
+                {
+                    "model": {**cfg["model"], "batch_size": args.batch_size},
+                    "training": cfg["training"],
+                    "options": options,
+                }
+            )
             rate = bench(data, model, s, device, args.steps, args.warmup, cfg["training"])
             print(f"{device:8} {model:12} {rate:9.1f} {rate * args.batch_size:9.0f}")
 

@@ -36,10 +36,12 @@ def train_curves(data, cell, settings, device, columns):
     trainer.run(Path(tempfile.mkdtemp()) / "resume.pt", progress=False)
     missing = [c for c in columns if trainer.rows[0].get(c) is None]
     if missing:
-        raise SystemExit(f"{cell.model} logs no {missing}; its columns: "
-                         f"{[k for k, v in trainer.rows[0].items() if v is not None]}")
-    return np.array([row["step"] for row in trainer.rows]), {c: np.array([row[c] for row in trainer.rows])
-                                                              for c in columns}
+        raise SystemExit(
+            f"{cell.model} logs no {missing}; its columns: {[k for k, v in trainer.rows[0].items() if v is not None]}"
+        )
+    return np.array([row["step"] for row in trainer.rows]), {
+        c: np.array([row[c] for row in trainer.rows]) for c in columns
+    }
 
 
 def compare(column, steps, ref, other, name):
@@ -49,26 +51,40 @@ def compare(column, steps, ref, other, name):
     print(f"\n{column}")
     print(f"{'step':>6} {'float32':>10} {name:>10} {'gap':>9} {'seed sd':>9} {'|gap|/sd':>9}")
     for i, step in enumerate(steps):
-        print(f"{step:6d} {ref[:, i].mean():10.3f} {other[:, i].mean():10.3f} {gap[i]:9.3f} {spread[i]:9.3f} "
-              f"{abs(gap[i]) / spread[i]:9.2f}")
+        print(
+            f"{step:6d} {ref[:, i].mean():10.3f} {other[:, i].mean():10.3f} {gap[i]:9.3f} {spread[i]:9.3f} "
+            f"{abs(gap[i]) / spread[i]:9.2f}"
+        )
     late = slice(len(steps) // 2, None)  # the first steps fall fast and say little
-    print(f"{column}: largest |gap| / seed sd over the second half of training: "
-          f"{np.max(np.abs(gap[late]) / spread[late]):.2f}")
+    print(
+        f"{column}: largest |gap| / seed sd over the second half of training: "
+        f"{np.max(np.abs(gap[late]) / spread[late]):.2f}"
+    )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", help="a dSprites HDF5 file (default: render --grid)")
-    parser.add_argument("--grid", type=int, nargs=5, default=[3, 6, 10, 32, 32],
-                        metavar=("SHAPE", "SCALE", "ORIENTATION", "POSX", "POSY"))
+    parser.add_argument(
+        "--grid",
+        type=int,
+        nargs=5,
+        default=[3, 6, 10, 32, 32],
+        metavar=("SHAPE", "SCALE", "ORIENTATION", "POSX", "POSY"),
+    )
     parser.add_argument("--model", default="betavae")
     parser.add_argument("--strength", type=float, default=4.0)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--log-every", type=int, default=100)
     parser.add_argument("--other", default="bfloat16", choices=["tf32", "bfloat16"])
-    parser.add_argument("--columns", nargs="+", default=["loss"], choices=RECORDED,
-                        help="of train_log.csv (a model logs only its own: β-VAE has no tc or disc_loss)")
+    parser.add_argument(
+        "--columns",
+        nargs="+",
+        default=["loss"],
+        choices=RECORDED,
+        help="of train_log.csv (a model logs only its own: β-VAE has no tc or disc_loss)",
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--config", default=str(REPO / "config" / "thesis.yaml"))
     args = parser.parse_args()
@@ -84,11 +100,18 @@ def main():
     options = {k: v for k, v in cfg["models"].get(args.model, {}).items() if k != "strengths"}
     curves = {}
     for precision in ("float32", args.other):
-        training = {**cfg["training"], "steps": args.steps, "log_every": args.log_every,
-                    "checkpoint_every": args.steps + 1, "precision": precision}
+        training = {
+            **cfg["training"],
+            "steps": args.steps,
+            "log_every": args.log_every,
+            "checkpoint_every": args.steps + 1,
+            "precision": precision,
+        }
         settings = TrainSettings.from_config({"model": cfg["model"], "training": training, "options": options})
-        runs = [train_curves(data, Cell(args.model, args.strength, seed), settings, device, args.columns)
-                for seed in args.seeds]
+        runs = [
+            train_curves(data, Cell(args.model, args.strength, seed), settings, device, args.columns)
+            for seed in args.seeds
+        ]
         steps = runs[0][0]
         curves[precision] = {c: np.stack([values[c] for _, values in runs]) for c in args.columns}
         print(f"trained {len(args.seeds)} seeds in {precision}", flush=True)

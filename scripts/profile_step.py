@@ -23,8 +23,13 @@ from dislab.cells import Cell
 from dislab.training.trainer import CellTrainer, TrainSettings
 
 DATASET_SIZE = 737_280
-CONVOLUTION_OPS = ("aten::_convolution", "aten::convolution_backward", "aten::mkldnn_convolution",
-                   "aten::cudnn_convolution", "aten::cudnn_convolution_transpose")
+CONVOLUTION_OPS = (
+    "aten::_convolution",
+    "aten::convolution_backward",
+    "aten::mkldnn_convolution",
+    "aten::cudnn_convolution",
+    "aten::cudnn_convolution_transpose",
+)
 
 
 def main():
@@ -40,13 +45,16 @@ def main():
     keep_freed_memory()
     cfg = yaml.safe_load(open(args.config))
     device = torch.device(args.device)
-    packed = torch.from_numpy(
-        np.random.default_rng(0).integers(0, 256, size=(DATASET_SIZE, 64, 8), dtype=np.uint8)).to(device)
+    packed = torch.from_numpy(np.random.default_rng(0).integers(0, 256, size=(DATASET_SIZE, 64, 8), dtype=np.uint8)).to(
+        device
+    )
     options = {k: v for k, v in cfg["models"].get(args.model, {}).items() if k != "strengths"}
-    settings = TrainSettings.from_config({"model": cfg["model"], "options": options,
-                                          "training": {**cfg["training"], "precision": args.precision}})
-    trainer = CellTrainer(packed, Cell(args.model, args.strength, 0), settings, device,
-                          channels_last=args.channels_last)
+    settings = TrainSettings.from_config(
+        {"model": cfg["model"], "options": options, "training": {**cfg["training"], "precision": args.precision}}
+    )
+    trainer = CellTrainer(
+        packed, Cell(args.model, args.strength, 0), settings, device, channels_last=args.channels_last
+    )
     for step in range(10):
         trainer.train_step(step)
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
@@ -64,9 +72,11 @@ def main():
 
     total = sum(self_ms(e) for e in events)
     convolutions = sum(self_ms(e) for e in events if e.key in CONVOLUTION_OPS)
-    print(f"{args.model}, {args.precision}, {'channels-last' if args.channels_last else 'NCHW'} on {device}: "
-          f"{total:.1f} ms a step under the profiler, of which the convolutions take {convolutions:.1f} ms "
-          f"({convolutions / total:.0%}): at most {1e3 / convolutions:.1f} steps/s with everything else free")
+    print(
+        f"{args.model}, {args.precision}, {'channels-last' if args.channels_last else 'NCHW'} on {device}: "
+        f"{total:.1f} ms a step under the profiler, of which the convolutions take {convolutions:.1f} ms "
+        f"({convolutions / total:.0%}): at most {1e3 / convolutions:.1f} steps/s with everything else free"
+    )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,9 @@ def main() -> int:
     failed = 0
     for model, strength in (("betavae", 4.0), ("factorvae", 10.0), ("annealedvae", 10.0)):
         options = {"annealedvae": {"capacity_max": 25.0, "capacity_steps": 100}}.get(model, {})
-        settings = TrainSettings.from_config({"model": cfg["model"], "options": options,
-                                              "training": {**cfg["training"], "steps": 100}})
+        settings = TrainSettings.from_config(
+            {"model": cfg["model"], "options": options, "training": {**cfg["training"], "steps": 100}}
+        )
         for kind in ("cell", "pack of 3"):
             if kind == "cell":
                 trainer = CellTrainer(packed, Cell(model, strength, 0), settings, device, channels_last=True)

@@ -14,9 +14,12 @@ TINY_GRID = (1, 3, 2, 4, 8, 8)
 
 
 def pytest_addoption(parser):
-    parser.addoption("--device", default="cpu",
-                     help="torch device of the training, packing and fast-step tests (default cpu; on a GPU machine, "
-                          "`--device cuda tests/test_training.py tests/test_pack.py tests/test_fast_step.py`)")
+    parser.addoption(
+        "--device",
+        default="cpu",
+        help="torch device of the training, packing and fast-step tests (default cpu; on a GPU machine, "
+        "`--device cuda tests/test_training.py tests/test_pack.py tests/test_fast_step.py`)",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -55,11 +58,18 @@ def tiny_data(tiny_hdf5):
 def run_snakemake(workdir, *args, configfile="config/tiny.yaml", check=True, timeout=900):
     """Run this repo's workflow in ``workdir`` (results land there, not in the checkout)."""
     cmd = [
-        SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(workdir),
-        "--configfile", str(REPO / configfile), *args,
+        SNAKEMAKE,
+        "-s",
+        str(REPO / "Snakefile"),
+        "-d",
+        str(workdir),
+        "--configfile",
+        str(REPO / configfile),
+        *args,
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
     return proc

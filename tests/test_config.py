@@ -23,7 +23,7 @@ def test_thesis_config_holds_the_thesis_numbers():
     assert cfg["models"] == {
         "betavae": {"strengths": [1, 3, 10, 30]},
         "factorvae": {"strengths": [5, 10, 25, 50, 100]},
-        "btcvae": {"strengths": [1, 3, 6, 10], "sampling": "mws"},
+        "btcvae": {"strengths": [1, 3, 6, 10], "sampling": "mws", "strength_as": "lambda"},  # the spec's reading
         "dipvae": {"strengths": [1, 3, 10, 30], "variant": "ii"},
     }
     assert len(cfg["seeds"]) == 10 and cfg["training"]["epochs"] == 30
@@ -54,8 +54,15 @@ def _mutations():
     def empty_pack(c):
         c["training"]["pack_size"] = 0
 
-    return [(unknown_model, "wizardvae"), (negative_strength, "-1"), (misspelled_key, "epoch"),
-            (missing_key, "latent_dim"), (bad_source, "ftp"), (half_precision, "float16"), (empty_pack, "0")]
+    return [
+        (unknown_model, "wizardvae"),
+        (negative_strength, "-1"),
+        (misspelled_key, "epoch"),
+        (missing_key, "latent_dim"),
+        (bad_source, "ftp"),
+        (half_precision, "float16"),
+        (empty_pack, "0"),
+    ]
 
 
 @pytest.mark.parametrize("mutate, key", _mutations(), ids=lambda v: getattr(v, "__name__", v))

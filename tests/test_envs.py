@@ -53,8 +53,9 @@ def test_the_gpu_training_env_can_only_resolve_to_a_cuda_build():
     assert "CONDA_OVERRIDE_CUDA" in (REPO / "envs" / "train.yaml").read_text()
     cpu = _specs("train-cpu")
     assert cpu["pytorch"][1] == "cpu*" and "pytorch-cpu" in cpu
-    assert {k: v for k, v in specs.items() if not k.startswith("pytorch")} == \
-        {k: v for k, v in cpu.items() if not k.startswith("pytorch")}
+    assert {k: v for k, v in specs.items() if not k.startswith("pytorch")} == {
+        k: v for k, v in cpu.items() if not k.startswith("pytorch")
+    }
 
 
 RULE_ENVS = """
@@ -78,8 +79,13 @@ def test_training_rules_use_the_env_of_their_device(tmp_path, device, env):
     cfg["seeds"] = [0, 1, 2]
     config = tmp_path / "c.yaml"
     config.write_text(yaml.safe_dump(cfg))
-    out = subprocess.run([sys.executable, "-c", RULE_ENVS, str(REPO / "Snakefile"), str(config)], cwd=tmp_path,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", RULE_ENVS, str(REPO / "Snakefile"), str(config)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     envs = dict(line.split() for line in out.splitlines() if line.startswith("train"))
     assert len(envs) == 2 * 7 and set(envs.values()) == {f"../../envs/{env}"}, out  # two packs per (model, strength)
 

@@ -18,12 +18,18 @@ SPACE = FactorSpace((3, 6, 10, 8, 8))
 
 
 def test_downstream_on_the_factors_themselves_is_near_perfect():
-    result = downstream_task(SPACE, lambda f: f.astype(float), np.random.default_rng(0), [10, 100, 1000], 500, "gbt",
-                             sample_efficiency=[100, 1000])
+    result = downstream_task(
+        SPACE,
+        lambda f: f.astype(float),
+        np.random.default_rng(0),
+        [10, 100, 1000],
+        500,
+        "gbt",
+        sample_efficiency=[100, 1000],
+    )
     assert result["1000:mean_test_accuracy"] > 0.98
     assert result["10:mean_test_accuracy"] < result["1000:mean_test_accuracy"]
-    assert np.isclose(result["sample_efficiency"],
-                      result["100:mean_test_accuracy"] / result["1000:mean_test_accuracy"])
+    assert np.isclose(result["sample_efficiency"], result["100:mean_test_accuracy"] / result["1000:mean_test_accuracy"])
 
 
 def test_downstream_on_noise_is_chance():
@@ -70,9 +76,19 @@ def _synthetic_table():
         for s in strengths:
             for seed in range(3):
                 base = s / 10 + seed / 100
-                rows.append({"model": model, "strength": float(s), "seed": seed, "beta_vae": base,
-                             "factor_vae": 1 - base, "mig": base ** 2, "elbo": -base, "reconstruction": base,
-                             "kl": 1 + base})
+                rows.append(
+                    {
+                        "model": model,
+                        "strength": float(s),
+                        "seed": seed,
+                        "beta_vae": base,
+                        "factor_vae": 1 - base,
+                        "mig": base**2,
+                        "elbo": -base,
+                        "reconstruction": base,
+                        "kl": 1 + base,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -93,18 +109,27 @@ def test_table_5_3_and_5_6():
     t6 = table_5_6(table).set_index("model")
     assert t6.loc["factorvae", "β-VAE metric"].endswith("(10)")  # the larger strength scores higher
     assert t6.loc["factorvae", "FactorVAE metric"].endswith("(5)")
+    assert t6.loc["factorvae", "seeds"] == "3"  # each mean is over three seeds
 
 
 def test_fan_in_from_json_files(tmp_path):
     metrics, downstream = [], []
-    for model, strength, seed, score in (("betavae", "1", 0, 0.5), ("betavae", "3", 0, 0.7), ("factorvae", "10", 1, 0.9)):
-        result = {"beta_vae": {"eval_accuracy": score}, "factor_vae": {"eval_accuracy": score / 2},
-                  "mig": {"discrete_mig": score / 3},
-                  "dci": {"disentanglement": 0.1, "completeness": 0.2, "informativeness_test": 0.3},
-                  "sap": {"sap_score": 0.1}, "modularity": {"modularity_score": 0.5, "explicitness_score_test": 0.6},
-                  "unsupervised": {"gaussian_total_correlation": 1.0, "gaussian_wasserstein_correlation": 2.0,
-                                   "mutual_info_score": 0.1},
-                  "elbo": {"elbo": -score, "reconstruction": score, "kl": 1.0}}
+    cells = (("betavae", "1", 0, 0.5), ("betavae", "3", 0, 0.7), ("factorvae", "10", 1, 0.9))
+    for model, strength, seed, score in cells:
+        result = {
+            "beta_vae": {"eval_accuracy": score},
+            "factor_vae": {"eval_accuracy": score / 2},
+            "mig": {"discrete_mig": score / 3},
+            "dci": {"disentanglement": 0.1, "completeness": 0.2, "informativeness_test": 0.3},
+            "sap": {"sap_score": 0.1},
+            "modularity": {"modularity_score": 0.5, "explicitness_score_test": 0.6},
+            "unsupervised": {
+                "gaussian_total_correlation": 1.0,
+                "gaussian_wasserstein_correlation": 2.0,
+                "mutual_info_score": 0.1,
+            },
+            "elbo": {"elbo": -score, "reconstruction": score, "kl": 1.0},
+        }
         path = tmp_path / "metrics" / model / strength / f"seed{seed}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(result))
@@ -112,11 +137,14 @@ def test_fan_in_from_json_files(tmp_path):
         if model == "factorvae":
             d = tmp_path / "downstream" / model / strength / f"seed{seed}.json"
             d.parent.mkdir(parents=True, exist_ok=True)
-            d.write_text(json.dumps({"10:mean_test_accuracy": 0.3, "100:mean_test_accuracy": 0.6,
-                                     "sample_efficiency": 0.5}))
+            d.write_text(
+                json.dumps({"10:mean_test_accuracy": 0.3, "100:mean_test_accuracy": 0.6, "sample_efficiency": 0.5})
+            )
             downstream.append(d)
-    out = {k: tmp_path / "tables" / f"{k}.csv" for k in ("metrics", "table5_3_csv", "table5_6_csv", "fig5_13",
-                                                        "fig5_16", "fig5_19")}
+    out = {
+        k: tmp_path / "tables" / f"{k}.csv"
+        for k in ("metrics", "table5_3_csv", "table5_6_csv", "fig5_13", "fig5_16", "fig5_19")
+    }
     out.update(table5_3_md=tmp_path / "tables" / "t3.md", table5_6_md=tmp_path / "tables" / "t6.md")
     table = write_all(metrics, downstream, out)
     assert len(table) == 3 and set(table["model"]) == {"betavae", "factorvae"}

@@ -62,8 +62,9 @@ def test_a_compiled_pack_step_gives_the_eager_pack_step(tiny_data, device):
 
 def test_bfloat16_rounds_the_forward_pass_but_keeps_the_loss_close(tiny_data, device):
     exact = CellTrainer(tiny_data.packed, Cell("betavae", 4.0, 0), TrainSettings.from_config(settings()), device)
-    rounded = CellTrainer(tiny_data.packed, Cell("betavae", 4.0, 0),
-                          TrainSettings.from_config(settings(precision="bfloat16")), device)
+    rounded = CellTrainer(
+        tiny_data.packed, Cell("betavae", 4.0, 0), TrainSettings.from_config(settings(precision="bfloat16")), device
+    )
     batch = _fixed_batch(exact)
     loss, _ = _loss_and_grads(exact, *batch)
     bf16_loss, grads = _loss_and_grads(rounded, *batch)
@@ -88,8 +89,9 @@ def test_bfloat16_on_a_cpu_that_emulates_it_warns_in_the_log(monkeypatch, caplog
 
 
 def test_the_vae_step_computes_no_gradient_for_the_discriminator(tiny_data, device):
-    trainer = CellTrainer(tiny_data.packed, Cell("factorvae", 10.0, 0),
-                          TrainSettings.from_config(settings("factorvae")), device)
+    trainer = CellTrainer(
+        tiny_data.packed, Cell("factorvae", 10.0, 0), TrainSettings.from_config(settings("factorvae")), device
+    )
     parts, _ = trainer.forward_loss(*_fixed_batch(trainer), 0)
     parts["tc"].backward()
     assert all(p.grad is None for p in trainer.discriminator.parameters())  # its own step computes those
@@ -98,8 +100,9 @@ def test_the_vae_step_computes_no_gradient_for_the_discriminator(tiny_data, devi
 
 
 def test_in_bfloat16_the_discriminator_is_rounded_too_and_returns_float32_logits(tiny_data, device):
-    trainer = CellTrainer(tiny_data.packed, Cell("factorvae", 10.0, 0),
-                          TrainSettings.from_config(settings("factorvae")), device)
+    trainer = CellTrainer(
+        tiny_data.packed, Cell("factorvae", 10.0, 0), TrainSettings.from_config(settings("factorvae")), device
+    )
     params = dict(trainer.discriminator.named_parameters())
     z = torch.randn(64, trainer.settings.latent_dim, generator=torch.Generator().manual_seed(0)).to(device)
     exact = discriminator_fn(trainer.discriminator, params, device, "float32")(z)

@@ -7,8 +7,9 @@ from dislab.errors import DatasetError
 
 
 def _write_npz(path, data):
-    np.savez_compressed(path, imgs=data.images(np.arange(len(data))),
-                        latents_classes=data.classes, latents_values=data.values)
+    np.savez_compressed(
+        path, imgs=data.images(np.arange(len(data))), latents_classes=data.classes, latents_values=data.values
+    )
 
 
 def test_hdf5_and_npz_load_to_the_same_data(tmp_path, tiny_data):
@@ -78,8 +79,11 @@ def test_truncated_npz_is_refused(tmp_path, tiny_data):
     ],
 )
 def test_wrong_layouts_are_refused(tmp_path, tiny_data, change, message):
-    arrays = {"imgs": tiny_data.images(np.arange(len(tiny_data))), "classes": tiny_data.classes,
-              "values": tiny_data.values}
+    arrays = {
+        "imgs": tiny_data.images(np.arange(len(tiny_data))),
+        "classes": tiny_data.classes,
+        "values": tiny_data.values,
+    }
     change(arrays)
     path = tmp_path / "wrong.hdf5"
     with h5py.File(path, "w") as h5:

@@ -4,15 +4,19 @@ import numpy as np
 import pytest
 
 from dislab.data.grid import FactorSpace
-from dislab.metrics import dci, modularity as mod, utils
+from dislab.metrics import dci, utils
+from dislab.metrics import modularity as mod
 from dislab.metrics.beta_vae import compute_beta_vae
 from dislab.metrics.dci import compute_dci
 from dislab.metrics.factor_vae import compute_factor_vae
 from dislab.metrics.mig import compute_mig, mig_from_mutual_info
 from dislab.metrics.modularity import compute_modularity_explicitness
 from dislab.metrics.sap import compute_sap
-from dislab.metrics.unsupervised import (compute_unsupervised, gaussian_total_correlation,
-                                         gaussian_wasserstein_correlation)
+from dislab.metrics.unsupervised import (
+    compute_unsupervised,
+    gaussian_total_correlation,
+    gaussian_wasserstein_correlation,
+)
 
 DSPRITES = FactorSpace((3, 6, 40, 32, 32))
 SMALL = FactorSpace((3, 4, 6, 5, 5))  # fewer classes: keeps the tree- and SVM-based metrics fast
@@ -40,6 +44,7 @@ def shared(space):
     def rep(f):
         z = ident(f)
         return np.column_stack([z[:, 0] * 10 + z[:, 1], z[:, 2], z[:, 3], z[:, 4], np.zeros(len(f))])
+
     return rep
 
 
@@ -137,8 +142,16 @@ def test_unsupervised_scores():
     eig = np.linalg.eigvalsh(cov)
     assert np.isclose(gaussian_wasserstein_correlation(cov), np.sum(eig + 1 - 2 * np.sqrt(eig)))
     ind = compute_unsupervised(DSPRITES, identity(DSPRITES), rng(), num_train=5000, num_bins=20)
-    mixed = compute_unsupervised(DSPRITES, lambda f: identity(DSPRITES)(f) @ np.array(
-        [[1, .8, 0, 0, 0], [0, 1, 0, 0, 0], [0, 0, 1, 0, 0], [0, 0, 0, 1, 0], [0, 0, 0, 0, 1]]), rng(), 5000, 20)
+    mixed = compute_unsupervised(
+        DSPRITES,
+        lambda f: (
+            identity(DSPRITES)(f)
+            @ np.array([[1, 0.8, 0, 0, 0], [0, 1, 0, 0, 0], [0, 0, 1, 0, 0], [0, 0, 0, 1, 0], [0, 0, 0, 0, 1]])
+        ),
+        rng(),
+        5000,
+        20,
+    )
     assert ind["gaussian_total_correlation"] < 0.01 and mixed["gaussian_total_correlation"] > 0.1
     assert ind["mutual_info_score"] < mixed["mutual_info_score"]
     dead = compute_unsupervised(DSPRITES, shared(DSPRITES), rng(), num_train=2000, num_bins=20)
@@ -151,12 +164,18 @@ def test_histogram_discretizer_and_entropy():
     assert np.isclose(utils.factor_entropies(np.array([[0], [1], [2]]))[0], np.log(3))
 
 
-@pytest.mark.parametrize("compute, kwargs", [
-    (compute_beta_vae, BETA), (compute_factor_vae, FACTOR), (compute_mig, dict(num_train=2000, num_bins=20)),
-    (compute_dci, dict(num_train=200, num_test=100)), (compute_sap, dict(num_train=300, num_test=100)),
-    (compute_modularity_explicitness, dict(num_train=500, num_test=200, num_bins=20)),
-    (compute_unsupervised, dict(num_train=500, num_bins=20)),
-])
+@pytest.mark.parametrize(
+    "compute, kwargs",
+    [
+        (compute_beta_vae, BETA),
+        (compute_factor_vae, FACTOR),
+        (compute_mig, dict(num_train=2000, num_bins=20)),
+        (compute_dci, dict(num_train=200, num_test=100)),
+        (compute_sap, dict(num_train=300, num_test=100)),
+        (compute_modularity_explicitness, dict(num_train=500, num_test=200, num_bins=20)),
+        (compute_unsupervised, dict(num_train=500, num_bins=20)),
+    ],
+)
 def test_same_inputs_same_number(compute, kwargs):
     rep = rotated(SMALL)
     assert compute(SMALL, rep, rng(), **kwargs) == compute(SMALL, rep, rng(), **kwargs)

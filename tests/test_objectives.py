@@ -81,6 +81,20 @@ def test_btcvae_tc_estimator_matches_brute_force(stratified):
     assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9)
 
 
+@pytest.mark.parametrize("strength_as, weight", [("lambda", 6.0), ("beta", 5.0)])
+def test_btcvae_strength_reading(strength_as, weight):
+    """strength 6 adds 6 TC as the thesis' lambda, 5 TC as Chen et al.'s beta (disentanglement_lib's reading)."""
+    gen = torch.Generator().manual_seed(3)
+    x = (torch.rand(8, 1, 4, 4, generator=gen) > 0.5).float()
+    mu, logvar = torch.randn(8, 3, generator=gen), torch.randn(8, 3, generator=gen) * 0.3
+    z = mu + torch.exp(0.5 * logvar) * torch.randn(8, 3, generator=gen)
+    out = (torch.randn(8, 1, 4, 4, generator=gen), mu, logvar, z)
+    terms = obj.make_objective("btcvae", 6.0, 100, {"strength_as": strength_as}).loss(out, x, 0, {})
+    assert torch.allclose(terms["loss"], terms["reconstruction"] + terms["kl"] + weight * terms["tc"])
+    plain = obj.make_objective("btcvae", 1.0, 100, {"strength_as": "beta"}).loss(out, x, 0, {})
+    assert torch.equal(plain["loss"], plain["reconstruction"] + plain["kl"])
+
+
 def test_stratified_weights_are_a_distribution_per_row():
     w = obj.log_importance_weights(8, 1000).exp()
     assert torch.allclose(w.sum(dim=1), torch.ones(8))
@@ -152,3 +166,5 @@ def test_unknown_model_and_options_are_refused():
         obj.make_objective("wizardvae", 1.0, 10, {})
     with pytest.raises(ValueError, match="sampling"):
         obj.make_objective("btcvae", 1.0, 10, {"sampling": "xyz"})
+    with pytest.raises(ValueError, match="strength_as"):
+        obj.make_objective("btcvae", 1.0, 10, {"strength_as": "gamma"})

@@ -13,6 +13,7 @@ from dislab.models.objectives import REGISTRY
 from dislab.training.pack import PackTrainer, train_pack
 from dislab.training.trainer import CellTrainer, TrainSettings, train_cell
 
+
 def _state(path):
     state = torch.load(path, weights_only=False)
     return {**state["model"], **{f"disc.{k}": v for k, v in (state["discriminator"] or {}).items()}}
@@ -40,8 +41,9 @@ def test_a_pack_of_seeds_matches_the_seeds_trained_alone(tiny_data, tmp_path, mo
     cells = [Cell(model, 4.0, seed) for seed in (0, 1, 2)]
     for cell in cells:
         train_cell(tiny_data.packed, cell, s, tmp_path / f"alone{cell.seed}", device=device, progress=False)
-    summaries = train_pack(tiny_data.packed, cells, s, [tmp_path / f"pack{c.seed}" for c in cells], device=device,
-                           progress=False)
+    summaries = train_pack(
+        tiny_data.packed, cells, s, [tmp_path / f"pack{c.seed}" for c in cells], device=device, progress=False
+    )
     assert [x["pack_size"] for x in summaries] == [3, 3, 3]
     for cell in cells:
         alone, packed = _log(tmp_path / f"alone{cell.seed}"), _log(tmp_path / f"pack{cell.seed}")
@@ -52,8 +54,9 @@ def test_a_pack_of_seeds_matches_the_seeds_trained_alone(tiny_data, tmp_path, mo
         # small difference of logits, and the discriminator's loss), which agree on the first step only here; step
         # by step from the same state they agree too (the next test).
         drifting = ["tc", "regulariser", "disc_loss"] if model == "factorvae" else []
-        pd.testing.assert_frame_equal(alone.drop(columns=drifting), packed.drop(columns=drifting),
-                                      check_exact=False, rtol=1e-4, atol=1e-4)
+        pd.testing.assert_frame_equal(
+            alone.drop(columns=drifting), packed.drop(columns=drifting), check_exact=False, rtol=1e-4, atol=1e-4
+        )
         pd.testing.assert_frame_equal(alone.iloc[:1], packed.iloc[:1], check_exact=False, rtol=1e-5, atol=1e-5)
     # the seeds are trained, not copied: their curves differ from each other
     assert not _log(tmp_path / "pack0")["loss"].equals(_log(tmp_path / "pack1")["loss"])
@@ -66,8 +69,13 @@ def test_each_pack_step_matches_the_seeds_stepped_alone_from_the_same_state(tiny
     pack = PackTrainer(tiny_data.packed, cells, s, device)
     alone = [CellTrainer(tiny_data.packed, cell, s, device) for cell in cells]
     for step in range(5):
-        torch.testing.assert_close(pack.train_step(step), torch.stack([t.train_step(step) for t in alone]),
-                                   rtol=1e-5, atol=1e-5, equal_nan=True)
+        torch.testing.assert_close(
+            pack.train_step(step),
+            torch.stack([t.train_step(step) for t in alone]),
+            rtol=1e-5,
+            atol=1e-5,
+            equal_nan=True,
+        )
         pack._unstack(step + 1)  # what a checkpoint of the pack holds
         for own, member in zip(alone, pack.members):
             own.load_state(member.state())
@@ -121,8 +129,9 @@ def test_checkpoints_at_different_steps_restart_the_pack_with_a_warning(tiny_dat
     lone.save(tmp_path / "mixed0" / "resume.pt")  # seed 0 at step 4, seed 1 without a checkpoint
 
     with caplog.at_level(logging.WARNING):
-        train_pack(tiny_data.packed, cells, s, [tmp_path / "mixed0", tmp_path / "mixed1"], device=device,
-                   progress=False)
+        train_pack(
+            tiny_data.packed, cells, s, [tmp_path / "mixed0", tmp_path / "mixed1"], device=device, progress=False
+        )
     assert "different steps" in caplog.text and "starting every cell from step 0" in caplog.text
     for seed in (0, 1):
         a, b = _state(tmp_path / f"straight{seed}" / "model.pt"), _state(tmp_path / f"mixed{seed}" / "model.pt")
@@ -137,8 +146,7 @@ def test_a_pack_takes_seeds_of_one_model_and_strength_only(tiny_data, device):
         PackTrainer(tiny_data.packed, [Cell("betavae", 1.0, 0), Cell("betavae", 1.0, 0)], s, device)
 
 
-def test_nan_in_a_pack_stops_it_naming_the_cell_and_keeps_every_checkpoint(tiny_data, tmp_path, monkeypatch,
-                                                                            device):
+def test_nan_in_a_pack_stops_it_naming_the_cell_and_keeps_every_checkpoint(tiny_data, tmp_path, monkeypatch, device):
     s = TrainSettings.from_config(settings("betavae", steps=30, checkpoint_every=5, log_every=5))
     poison_loss_at(monkeypatch, "betavae", 7)
     cells = [Cell("betavae", 3.0, seed) for seed in (0, 1)]

@@ -54,8 +54,9 @@ def test_shapes_never_touch_the_two_border_pixels(shape):
 def test_orientation_zero_and_two_pi_render_identically():
     pos = np.linspace(0, 1, 32)
     for shape in ("square", "ellipse", "heart"):
-        assert np.array_equal(render_positions(shape, 0.7, 0.0, pos, pos),
-                              render_positions(shape, 0.7, 2 * np.pi, pos, pos))
+        assert np.array_equal(
+            render_positions(shape, 0.7, 0.0, pos, pos), render_positions(shape, 0.7, 2 * np.pi, pos, pos)
+        )
 
 
 def test_axis_conventions():

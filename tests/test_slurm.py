@@ -66,8 +66,9 @@ def user(tmp_path):
     """A user: a copy of the repository (their clone) and a config home with the site profile installed the
     README's way, with this site's edits."""
     repo = tmp_path / "dislab"
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True, text=True,
-                           check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split()
     for name in files:
         if (REPO / name).is_file():
             (repo / name).parent.mkdir(parents=True, exist_ok=True)
@@ -93,8 +94,16 @@ def snakemake_slurm(user, configfile, *targets, timeout=900, wait=True):
     cmd = [SNAKEMAKE, *targets, "--profile", "slurm", "--configfile", str(configfile)]  # --configfile takes a list
     if wait:
         cmd = ["timeout", "-s", "INT", "-k", "30", str(timeout), *cmd]
-    proc = subprocess.Popen(cmd, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True, preexec_fn=_ctrl_c_as_in_a_terminal)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_ctrl_c_as_in_a_terminal,
+    )
     if not wait:
         return proc
     out, _ = proc.communicate()
@@ -103,15 +112,20 @@ def snakemake_slurm(user, configfile, *targets, timeout=900, wait=True):
 
 def sacct(since: str):
     fields = "JobID,JobName%60,State,Comment%200,AllocTRES%120"
-    out = subprocess.run(["sacct", "-X", "-P", "-n", f"--starttime={since}", f"--format={fields}"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["sacct", "-X", "-P", "-n", f"--starttime={since}", f"--format={fields}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rows = [line.split("|") for line in out.splitlines() if line]
     return pd.DataFrame(rows, columns=fields.replace("%60", "").replace("%200", "").replace("%120", "").split(","))
 
 
 def sacct_state(job_id: str) -> str:
-    return subprocess.run(["sacct", "-X", "-n", "-P", "-j", job_id, "--format=State"],
-                          capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["sacct", "-X", "-n", "-P", "-j", job_id, "--format=State"], capture_output=True, text=True
+    ).stdout
 
 
 def _now():
@@ -147,10 +161,12 @@ def test_tiny_through_slurm_matches_a_local_run(cluster, user, tiny_run):
     pd.testing.assert_frame_equal(local, remote, rtol=1e-6)
     cell = "results/models/factorvae/10/seed0/model.pt"
     assert (tiny_run / cell).read_bytes() == (repo / cell).read_bytes()  # the same weights, the same bytes
-    assert sorted(p.name for p in (repo / "results" / "figures").iterdir()) == \
-        sorted(p.name for p in (tiny_run / "results" / "figures").iterdir())
-    assert "snakemake --report results/report.html --configfile config/tiny.yaml" in \
-        " ".join((repo / "results" / "README.md").read_text().split())
+    assert sorted(p.name for p in (repo / "results" / "figures").iterdir()) == sorted(
+        p.name for p in (tiny_run / "results" / "figures").iterdir()
+    )
+    assert "snakemake --report results/report.html --configfile config/tiny.yaml" in " ".join(
+        (repo / "results" / "README.md").read_text().split()
+    )
 
 
 def test_a_cancelled_training_job_resumes_from_its_checkpoint(cluster, user, tmp_path):

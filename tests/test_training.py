@@ -11,10 +11,10 @@ import torch
 import yaml
 from conftest import REPO
 
+from dislab.cells import Cell
 from dislab.errors import TrainingError
 from dislab.models.objectives import REGISTRY
 from dislab.training.batches import BatchSampler, unpack_images
-from dislab.cells import Cell
 from dislab.training.trainer import CellTrainer, TrainSettings, pick_device, train_cell
 
 TINY = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
@@ -88,8 +88,17 @@ def test_outputs_log_every_part(tiny_data, tmp_path, device):
     s = TrainSettings.from_config(settings("btcvae", steps=8, log_every=4))
     summary = train_cell(tiny_data.packed, Cell("btcvae", 6, 0), s, tmp_path, device=device, progress=False)
     log = pd.read_csv(tmp_path / "train_log.csv")
-    assert list(log.columns) == ["step", "epoch", "loss", "reconstruction", "kl", "tc", "regulariser",
-                                 "disc_loss", "steps_per_s"]
+    assert list(log.columns) == [
+        "step",
+        "epoch",
+        "loss",
+        "reconstruction",
+        "kl",
+        "tc",
+        "regulariser",
+        "disc_loss",
+        "steps_per_s",
+    ]
     assert log["step"].tolist() == [4, 8] and log["tc"].notna().all() and log["disc_loss"].isna().all()
     assert summary["parameters"] == 502_005 and summary["steps"] == 8
     assert json.loads((tmp_path / "summary.json").read_text())["cell"]["model"] == "btcvae"
@@ -98,9 +107,28 @@ def test_outputs_log_every_part(tiny_data, tmp_path, device):
 def _train_cmd(data, outdir, steps, device):
     cfg = settings("dipvae", steps=steps, checkpoint_every=20, log_every=20)
     cfg["model"] = {k: v for k, v in cfg["model"].items() if k != "discriminator"}  # as the rule passes it
-    return [sys.executable, "-m", "dislab", "train", "--data", str(data), "--model", "dipvae", "--strength", "10",
-            "--seed", "0", "--settings", json.dumps(cfg), "--device", str(device), "--threads", "1",
-            "--outdir", str(outdir)]
+    return [
+        sys.executable,
+        "-m",
+        "dislab",
+        "train",
+        "--data",
+        str(data),
+        "--model",
+        "dipvae",
+        "--strength",
+        "10",
+        "--seed",
+        "0",
+        "--settings",
+        json.dumps(cfg),
+        "--device",
+        str(device),
+        "--threads",
+        "1",
+        "--outdir",
+        str(outdir),
+    ]
 
 
 def test_resume_after_a_kill_equals_an_uninterrupted_run(tiny_hdf5, tmp_path, device):
@@ -143,8 +171,7 @@ def poison_loss_at(monkeypatch, model: str, at: int) -> None:
     monkeypatch.setattr(REGISTRY[model], "loss", poisoned)
 
 
-def test_nan_stops_the_job_naming_cell_and_step_and_keeps_the_last_checkpoint(tiny_data, tmp_path, monkeypatch,
-                                                                                device):
+def test_nan_stops_the_job_naming_cell_and_step_and_keeps_the_last_checkpoint(tiny_data, tmp_path, monkeypatch, device):
     s = TrainSettings.from_config(settings("betavae", steps=30, checkpoint_every=5, log_every=5))
     poison_loss_at(monkeypatch, "betavae", 7)
     with pytest.raises(TrainingError, match=r"betavae/3/seed0.*step 7.*checkpoint \(step 5\) is kept"):
@@ -158,8 +185,14 @@ def test_cuda_request_without_a_gpu_is_a_clear_error(tiny_data, tmp_path, reques
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
     with pytest.raises(TrainingError, match=f"'{requested}' but torch .* sees no GPU here"):
-        train_cell(tiny_data.packed, Cell("betavae", 1, 0), TrainSettings.from_config(settings()), tmp_path,
-                   device=requested, progress=False)
+        train_cell(
+            tiny_data.packed,
+            Cell("betavae", 1, 0),
+            TrainSettings.from_config(settings()),
+            tmp_path,
+            device=requested,
+            progress=False,
+        )
 
 
 def test_a_gpu_index_beyond_the_visible_ones_is_a_clear_error(monkeypatch):

@@ -43,12 +43,15 @@ def test_the_discriminator_retrains_factorvae_alone(tiny_run, tmp_path):
     assert jobs["evaluate"] == "1" and jobs["downstream"] == "1"
 
 
-@pytest.mark.parametrize("change", [
-    {"training": {"epochs": 3}},  # tiny sets steps, which override epochs
-    {"training": {"checkpoint_every": 7}},  # resuming is exact: the cadence changes no weights
-    {"dataset": {"path": "/elsewhere/dsprites.hdf5"}},  # the renderer is the source: the path is unused
-    {"dataset": {"sha256": "0" * 64}},  # and so is the official file's checksum
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"training": {"epochs": 3}},  # tiny sets steps, which override epochs
+        {"training": {"checkpoint_every": 7}},  # resuming is exact: the cadence changes no weights
+        {"dataset": {"path": "/elsewhere/dsprites.hdf5"}},  # the renderer is the source: the path is unused
+        {"dataset": {"sha256": "0" * 64}},  # and so is the official file's checksum
+    ],
+)
 def test_a_key_no_cell_reads_retrains_nothing(tiny_run, tmp_path, change):
     jobs = plan(tiny_run, tiny_with(tmp_path, **change))
     assert not {"train", "render_dsprites", "check_dataset", "evaluate"} & set(jobs), jobs
@@ -61,8 +64,12 @@ def test_steps_retrain_every_cell(tiny_run, tmp_path):
 # -- what a config means --------------------------------------------------------------------------------------------
 def test_a_config_file_replaces_the_default_instead_of_merging_into_it(tmp_path):
     vae = {"model": "betavae", "strength": 1, "seed": 0}
-    figures = {**TINY["figures"], **{k: vae for k in ("fig5_05", "fig5_06", "fig5_08", "fig5_17", "fig5_18")},
-               "fig5_10": [vae], "fig5_12": [vae]}
+    figures = {
+        **TINY["figures"],
+        **{k: vae for k in ("fig5_05", "fig5_06", "fig5_08", "fig5_17", "fig5_18")},
+        "fig5_10": [vae],
+        "fig5_12": [vae],
+    }
     only_betavae = tiny_with(tmp_path, figures=figures)
     cfg = yaml.safe_load(only_betavae.read_text())
     cfg["models"] = {"betavae": {"strengths": [1, 4]}}
@@ -91,13 +98,14 @@ def test_the_workflow_runs_as_a_module_of_another_workflow(tmp_path):
     host = tmp_path / "host"
     (host / "config").mkdir(parents=True)
     shutil.copy(REPO / "config" / "tiny.yaml", host / "config" / "config.yaml")
-    (host / "Snakefile").write_text(textwrap.dedent(f"""\
+    (host / "Snakefile").write_text(
+        textwrap.dedent(f"""\
         configfile: "config/config.yaml"
 
 
         module dislab:
             snakefile:
-                "{REPO / 'Snakefile'}"
+                "{REPO / "Snakefile"}"
             config:
                 config
 
@@ -109,9 +117,11 @@ def test_the_workflow_runs_as_a_module_of_another_workflow(tmp_path):
             input:
                 rules.dislab_all.input,
             default_target: True
-        """))
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1"], cwd=host, capture_output=True,
-                          text=True, timeout=300)
+        """)
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--cores", "1"], cwd=host, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     jobs = planned_jobs(proc.stdout)
     assert jobs["dislab_train"] == "7" and jobs["dislab_results_index"] == "1", jobs
@@ -137,19 +147,40 @@ def test_a_local_run_with_device_cuda_and_no_gpu_stops_before_any_job(tmp_path):
 
 
 def _train(tmp_path, device, data="missing.hdf5", env=None):
-    cmd = [sys.executable, "-m", "dislab", "train", "--data", str(tmp_path / data), "--model", "betavae",
-           "--strength", "1", "--seed", "0", "--settings", json.dumps({k: TINY[k] for k in ("model", "training")}),
-           "--device", device, "--outdir", str(tmp_path / "out")]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})})
+    cmd = [
+        sys.executable,
+        "-m",
+        "dislab",
+        "train",
+        "--data",
+        str(tmp_path / data),
+        "--model",
+        "betavae",
+        "--strength",
+        "1",
+        "--seed",
+        "0",
+        "--settings",
+        json.dumps({k: TINY[k] for k in ("model", "training")}),
+        "--device",
+        device,
+        "--outdir",
+        str(tmp_path / "out"),
+    ]
+    return subprocess.run(
+        cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    )
 
 
-@pytest.mark.parametrize("device, env, says", [
-    ("cuda", {}, "training.device is 'cuda' but torch 2.13.0"),
-    ("cuda:1", {"CUDA_VISIBLE_DEVICES": ""}, "CUDA_VISIBLE_DEVICES='' hides every GPU"),
-    ("auto", {"CUDA_VISIBLE_DEVICES": "0"}, "this job was given a GPU (CUDA_VISIBLE_DEVICES=0)"),
-    ("auto", {"SLURM_JOB_GPUS": "3"}, "this job was given a GPU (SLURM_JOB_GPUS=3)"),
-])
+@pytest.mark.parametrize(
+    "device, env, says",
+    [
+        ("cuda", {}, "training.device is 'cuda' but torch 2.13.0"),
+        ("cuda:1", {"CUDA_VISIBLE_DEVICES": ""}, "CUDA_VISIBLE_DEVICES='' hides every GPU"),
+        ("auto", {"CUDA_VISIBLE_DEVICES": "0"}, "this job was given a GPU (CUDA_VISIBLE_DEVICES=0)"),
+        ("auto", {"SLURM_JOB_GPUS": "3"}, "this job was given a GPU (SLURM_JOB_GPUS=3)"),
+    ],
+)
 def test_a_training_job_without_its_gpu_stops_before_reading_data(tmp_path, device, env, says):
     if torch.cuda.is_available():
         pytest.skip("torch sees a GPU here")
@@ -163,8 +194,22 @@ def test_a_training_job_without_its_gpu_stops_before_reading_data(tmp_path, devi
 def test_a_cuda_device_index_is_accepted_by_the_command_line():
     from dislab.cli import build_parser
 
-    args = ["train", "--data", "d", "--model", "betavae", "--strength", "1", "--seed", "0", "--settings", "{}",
-            "--outdir", "o", "--device"]
+    args = [
+        "train",
+        "--data",
+        "d",
+        "--model",
+        "betavae",
+        "--strength",
+        "1",
+        "--seed",
+        "0",
+        "--settings",
+        "{}",
+        "--outdir",
+        "o",
+        "--device",
+    ]
     assert build_parser().parse_args([*args, "cuda:1"]).device == "cuda:1"
     with pytest.raises(SystemExit):
         build_parser().parse_args([*args, "gpu"])
@@ -174,9 +219,16 @@ def test_the_training_log_opens_with_the_run_and_the_summary_keeps_it(tiny_run):
     first = (tiny_run / "logs" / "train" / "factorvae" / "10" / "seed0.log").read_text().splitlines()[0]
     assert "run: device cpu, torch 2.13.0" in first and "precision float32, pack of 1" in first, first
     summary = json.loads((tiny_run / "results" / "models" / "factorvae" / "10" / "seed0" / "summary.json").read_text())
-    assert summary["run"] == {"device": "cpu", "gpu": None, "torch": torch.__version__,
-                              "cuda_build": torch.version.cuda, "precision": "float32", "pack_size": 1,
-                              "channels_last": True, "compile": False}
+    assert summary["run"] == {
+        "device": "cpu",
+        "gpu": None,
+        "torch": torch.__version__,
+        "cuda_build": torch.version.cuda,
+        "precision": "float32",
+        "pack_size": 1,
+        "channels_last": True,
+        "compile": False,
+    }
 
 
 # -- errors reach the terminal ------------------------------------------------------------------------------------
@@ -184,8 +236,7 @@ def test_a_failed_job_s_message_is_printed_where_snakemake_runs(tmp_path):
     bad = tmp_path / "mine.npz"
     bad.write_bytes(b"not dSprites")
     config = tiny_with(tmp_path, dataset={"source": "path", "path": str(bad)})
-    proc = run_snakemake(tmp_path / "run", "--cores", "1", "results/data/dataset.json", configfile=config,
-                         check=False)
+    proc = run_snakemake(tmp_path / "run", "--cores", "1", "results/data/dataset.json", configfile=config, check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert f"dislab check-dataset: error: {bad} has md5" in out and "Replace it with a good copy" in out
@@ -199,8 +250,12 @@ def test_a_user_npz_that_is_not_the_official_release_is_refused(tmp_path, tiny_d
     from dislab.errors import DatasetError
 
     npz = tmp_path / "dsprites.npz"
-    np.savez(npz, imgs=tiny_data.images(range(len(tiny_data))), latents_classes=tiny_data.classes,
-             latents_values=tiny_data.values)
+    np.savez(
+        npz,
+        imgs=tiny_data.images(range(len(tiny_data))),
+        latents_classes=tiny_data.classes,
+        latents_values=tiny_data.values,
+    )
     with pytest.raises(DatasetError, match=r"has md5 [0-9a-f]{32}, expected 7da33b31b13a06f4b04a70402ce90c2e"):
         check_dataset(npz, TINY["dataset"] | {"source": "path"})
     official = {"source": "path", "npz_md5": hashlib.md5(npz.read_bytes()).hexdigest()}  # as if it were the release
@@ -213,8 +268,9 @@ def small_disk(tmp_path):
     """A 1 MiB file system (tmpfs): room for the logs, not for a model."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True,
-                          text=True)
+    proc = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True, text=True
+    )
     if proc.returncode != 0:
         pytest.fail(f"this test mounts a small tmpfs and needs root: {proc.stderr}")
     yield mount
@@ -223,8 +279,26 @@ def small_disk(tmp_path):
 
 def test_a_full_disk_is_one_line_and_leaves_no_temporary_file(tmp_path, tiny_hdf5, small_disk):
     settings = {k: TINY[k] for k in ("model", "training")} | {"options": {}}
-    cmd = [sys.executable, "-m", "dislab", "train", "--data", str(tiny_hdf5), "--model", "betavae", "--strength", "1",
-           "--seed", "0", "--settings", json.dumps(settings), "--device", "cpu", "--outdir", str(small_disk / "cell")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "dislab",
+        "train",
+        "--data",
+        str(tiny_hdf5),
+        "--model",
+        "betavae",
+        "--strength",
+        "1",
+        "--seed",
+        "0",
+        "--settings",
+        json.dumps(settings),
+        "--device",
+        "cpu",
+        "--outdir",
+        str(small_disk / "cell"),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
     last = proc.stderr.strip().splitlines()[-1]
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-3000:]

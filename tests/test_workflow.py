@@ -48,8 +48,15 @@ def test_tiny_trains_every_model_of_the_registry(tiny_run):
                 assert not (cell / "resume.pt").exists()
 
 
-@pytest.mark.parametrize("name", ["fig5_02_prior_samples", "fig5_03_reconstructions",
-                                  "fig5_04_reconstruction_per_epoch", "fig5_07_objective_per_beta"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "fig5_02_prior_samples",
+        "fig5_03_reconstructions",
+        "fig5_04_reconstruction_per_epoch",
+        "fig5_07_objective_per_beta",
+    ],
+)
 def test_tiny_makes_the_training_figures(tiny_run, name):
     from PIL import Image
 
@@ -57,9 +64,15 @@ def test_tiny_makes_the_training_figures(tiny_run, name):
     assert Image.open(png).size[0] > 600 and png.with_suffix(".pdf").stat().st_size > 5_000
 
 
-EVALUATION_FIGURES = ["fig5_09_reconstruction_vs_betavae_metric", "fig5_11_reconstruction_by_model",
-                      "fig5_13_metric_correlation", "fig5_14_metric_distribution",
-                      "fig5_15_factorvae_metric_vs_lambda", "fig5_16_metric_vs_unsupervised", "fig5_19_downstream"]
+EVALUATION_FIGURES = [
+    "fig5_09_reconstruction_vs_betavae_metric",
+    "fig5_11_reconstruction_by_model",
+    "fig5_13_metric_correlation",
+    "fig5_14_metric_distribution",
+    "fig5_15_factorvae_metric_vs_lambda",
+    "fig5_16_metric_vs_unsupervised",
+    "fig5_19_downstream",
+]
 
 
 @pytest.mark.parametrize("name", EVALUATION_FIGURES)
@@ -98,8 +111,15 @@ def test_changing_a_metric_setting_reruns_evaluation_never_training(tiny_run, tm
     assert jobs["evaluate"] == "7" and jobs["tables"] == "1"
 
 
-QUALITATIVE_FIGURES = ["fig5_05_traversal", "fig5_06_encoder_kde", "fig5_08_traversal", "fig5_10_traversals",
-                       "fig5_12_aggregate_posterior", "fig5_17_corrupted_inputs", "fig5_18_domain_shift"]
+QUALITATIVE_FIGURES = [
+    "fig5_05_traversal",
+    "fig5_06_encoder_kde",
+    "fig5_08_traversal",
+    "fig5_10_traversals",
+    "fig5_12_aggregate_posterior",
+    "fig5_17_corrupted_inputs",
+    "fig5_18_domain_shift",
+]
 
 
 @pytest.mark.parametrize("name", QUALITATIVE_FIGURES)
@@ -189,8 +209,11 @@ NAME_MAX = 255  # bytes in one file name (ext4, xfs, Lustre, GPFS)
 def workflow_rules(tmp_path_factory):
     """Every rule name of the tiny and the thesis configs (packs of seeds are rules of their own)."""
     workdir = tmp_path_factory.mktemp("rules")
-    return {rule for config in ("config/tiny.yaml", "config/thesis.yaml")
-            for rule in run_snakemake(workdir, "--list-rules", configfile=config).stdout.split()}
+    return {
+        rule
+        for config in ("config/tiny.yaml", "config/thesis.yaml")
+        for rule in run_snakemake(workdir, "--list-rules", configfile=config).stdout.split()
+    }
 
 
 def test_slurm_job_scripts_have_names_a_file_system_takes(workflow_rules):
@@ -209,3 +232,19 @@ def test_slurm_job_scripts_have_names_a_file_system_takes(workflow_rules):
     for job in jobs:
         script = jobname.format(jobid=jobid, rule=job["rulename"], **job)
         assert len(f"{script}.waitforfilesfile.txt".encode()) <= NAME_MAX, f"{profile}: {script}"
+
+
+def test_tiny_writes_the_fidelity_table_and_checks_the_claims(tiny_run):
+    import pandas as pd
+
+    tables = tiny_run / "results" / "tables"
+    nums = pd.read_csv(tables / "fidelity.csv")
+    compared = nums[nums["verdict"] != "not run"]
+    assert len(compared) >= 10 and (compared["verdict"] == "not comparable").all()
+    assert compared["reason"].str.contains("renderer").all() and compared["reason"].str.contains("24 training").all()
+    assert set(nums["verdict"]) == {"not comparable", "not run"}
+    checks = pd.read_csv(tables / "fidelity_claims.csv")
+    assert set(checks["status"]) <= {"PASS", "FAIL", "NOT RUN"} and (checks["status"] != "NOT RUN").sum() >= 4
+    page = (tables / "fidelity.md").read_text()
+    assert "## Units" in page and "nats per image" in page and "read as **lambda**" in page
+    assert "fidelity.md" in (tiny_run / "results" / "README.md").read_text()

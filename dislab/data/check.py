@@ -25,8 +25,10 @@ def check_dataset(path, dataset_config: dict) -> dict:
     source = dataset_config["source"]
     supplied = source == "path"
     if supplied and path.suffix not in (*HDF5_SUFFIXES, ".npz"):
-        raise DatasetError(f"dataset.path {path} is neither an HDF5 (.hdf5, .h5) nor an NPZ (.npz) file: point it at "
-                           "the official dsprites_ndarray_co1sh3sc6or40x32y32_64x64.hdf5 or .npz")
+        raise DatasetError(
+            f"dataset.path {path} is neither an HDF5 (.hdf5, .h5) nor an NPZ (.npz) file: point it at "
+            "the official dsprites_ndarray_co1sh3sc6or40x32y32_64x64.hdf5 or .npz"
+        )
     if source in ("download", "path") and path.suffix in HDF5_SUFFIXES:
         verify_sha256(path, dataset_config["sha256"])
     elif supplied:
@@ -35,8 +37,10 @@ def check_dataset(path, dataset_config: dict) -> dict:
         data = DSprites.load(path)
     except DatasetError as exc:
         if supplied and hasattr(exc, "problem"):  # the user's own file: replace it, not delete it
-            raise DatasetError(f"dSprites file {path} (dataset.path) {exc.problem}. Replace it with a good copy of "
-                               "the official HDF5 or NPZ release.") from None
+            raise DatasetError(
+                f"dSprites file {path} (dataset.path) {exc.problem}. Replace it with a good copy of "
+                "the official HDF5 or NPZ release."
+            ) from None
         raise
     return {
         "source": source,

@@ -46,8 +46,9 @@ def verify_sha256(path, expected: str) -> None:
 def _copy_stream(url, response, out, expected_size, label, progress):
     """Copy the body to ``out``; return (bytes received, sha256 hex)."""
     digest, received = hashlib.sha256(), 0
-    with tqdm(total=expected_size, unit="B", unit_scale=True, desc=f"downloading {label}",
-              disable=not progress, mininterval=1) as bar:
+    with tqdm(
+        total=expected_size, unit="B", unit_scale=True, desc=f"downloading {label}", disable=not progress, mininterval=1
+    ) as bar:
         try:
             while chunk := response.read(1 << 16):
                 out.write(chunk)
@@ -56,14 +57,14 @@ def _copy_stream(url, response, out, expected_size, label, progress):
                 bar.update(len(chunk))
         except BROKEN_TRANSFER as exc:
             raise DownloadError(
-                f"the download of {url} broke off after {received} bytes ({exc!r}). Rerun to try again. "
-                + ALTERNATIVES
+                f"the download of {url} broke off after {received} bytes ({exc!r}). Rerun to try again. " + ALTERNATIVES
             ) from exc
     return received, digest.hexdigest()
 
 
-def download(url: str, dest, sha256: str, size: int | None = None, timeout: float = 60.0,
-             progress: bool = True) -> Path:
+def download(
+    url: str, dest, sha256: str, size: int | None = None, timeout: float = 60.0, progress: bool = True
+) -> Path:
     """Fetch ``url`` into ``dest``; the file appears under its final name only once complete and verified."""
     dest = Path(dest)
     try:

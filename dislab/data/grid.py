@@ -28,7 +28,7 @@ class FactorGrid:
                 raise ValueError(f"grid size of {name} must be between 1 and {full}, got {size}")
 
     @classmethod
-    def from_mapping(cls, sizes: dict) -> "FactorGrid":
+    def from_mapping(cls, sizes: dict) -> FactorGrid:
         return cls(tuple([1] + [int(sizes[name]) for name in FACTOR_NAMES[1:]]))
 
     @property

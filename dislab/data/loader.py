@@ -34,8 +34,9 @@ def _fail(path, problem: str):
 class DSprites:
     """dSprites in memory: packed images, factor classes and values, and the ground-truth interface."""
 
-    def __init__(self, packed: np.ndarray, classes: np.ndarray, values: np.ndarray, path=None):
+    def __init__(self, packed: np.ndarray, classes: np.ndarray, values: np.ndarray, path=None, standin=False):
         self.packed = packed  # (N, 64, 8) uint8
+        self.standin = standin  # rendered by dislab (the file says so), not DeepMind's release
         self.classes = classes  # (N, 6) int64, file order
         self.values = values  # (N, 6) float64
         self.path = path
@@ -44,19 +45,20 @@ class DSprites:
 
     # -- construction -----------------------------------------------------------------------------
     @classmethod
-    def load(cls, path) -> "DSprites":
+    def load(cls, path) -> DSprites:
         path = Path(path)
         if not path.is_file():
             raise DatasetError(
                 f"dSprites file {path} does not exist. Set dataset.source to 'download' or 'synthetic', "
                 "or point dataset.path at a copy of the official release."
             )
+        standin = False
         if path.suffix == ".npz":
             packed, classes, values = _read_npz(path)
         else:
-            packed, classes, values = _read_hdf5(path)
+            packed, classes, values, standin = _read_hdf5(path)
         _check_factors(path, classes, values, len(packed))
-        return cls(packed, classes, values, path)
+        return cls(packed, classes, values, path, standin=standin)
 
     # -- sizes and names --------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -125,7 +127,8 @@ def _read_hdf5(path):
             packed = np.empty((imgs.shape[0], IMAGE_SIZE, IMAGE_SIZE // 8), dtype=np.uint8)
             for start in range(0, imgs.shape[0], READ_CHUNK):
                 packed[start : start + READ_CHUNK] = _pack(path, imgs[start : start + READ_CHUNK])
-            return packed, h5["latents/classes"][()], h5["latents/values"][()]
+            standin = bool(imgs.attrs.get("standin", False))
+            return packed, h5["latents/classes"][()], h5["latents/values"][()], standin
     except DatasetError:
         raise
     except (OSError, KeyError, ValueError, RuntimeError) as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from tqdm import tqdm
@@ -38,7 +38,7 @@ def _triangle_polygon() -> np.ndarray:
     return TRIANGLE_CIRCUMRADIUS * np.stack([np.cos(angles), np.sin(angles)], axis=1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _radius_table(shape: str) -> np.ndarray:
     """Distance from the origin to a star-shaped polygon's boundary, tabulated over the full turn of angles."""
     poly = _heart_polygon() if shape == "heart" else _triangle_polygon()
@@ -93,9 +93,7 @@ def _render_block(args):
     values = dict(zip(FACTOR_NAMES, grid.values()))
     shape = SHAPES[shape_idx]
     scale = values["scale"][scale_idx]
-    return np.stack(
-        [render_positions(shape, scale, o, values["posX"], values["posY"]) for o in values["orientation"]]
-    )
+    return np.stack([render_positions(shape, scale, o, values["posX"], values["posY"]) for o in values["orientation"]])
 
 
 def render_grid(grid: FactorGrid, workers: int | None = None, progress: bool = True):

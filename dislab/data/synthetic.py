@@ -20,8 +20,12 @@ def write_synthetic_hdf5(path, grid: FactorGrid, workers: int | None = None, pro
     with atomic_path(path, suffix=".hdf5") as tmp, h5py.File(tmp, "w") as h5:
         # gzip level 4 with h5py's chunk guess reproduces the real file's size to 0.04%.
         imgs = h5.create_dataset(
-            "imgs", shape=(grid.num_images, IMAGE_SIZE, IMAGE_SIZE), dtype="u1",
-            chunks=True, compression="gzip", compression_opts=4,
+            "imgs",
+            shape=(grid.num_images, IMAGE_SIZE, IMAGE_SIZE),
+            dtype="u1",
+            chunks=True,
+            compression="gzip",
+            compression_opts=4,
         )
         h5.create_dataset("latents/classes", data=classes, chunks=True, compression="gzip")
         h5.create_dataset("latents/values", data=grid.all_values(classes), chunks=True, compression="gzip")

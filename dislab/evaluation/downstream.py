@@ -24,8 +24,9 @@ def _fit_one(classifier: str, x_train, y_train, x_test, y_test, seed: int):
     return float(model.score(x_train, y_train)), float(model.score(x_test, y_test))
 
 
-def downstream_task(ground_truth, represent, rng, train_sizes, num_test: int, classifier: str,
-                    sample_efficiency=None, n_jobs: int = 1) -> dict:
+def downstream_task(
+    ground_truth, represent, rng, train_sizes, num_test: int, classifier: str, sample_efficiency=None, n_jobs: int = 1
+) -> dict:
     """Per train size, in order: a train sample of that size, then a fresh test sample of ``num_test``."""
     results = {}
     for size in train_sizes:
@@ -44,7 +45,6 @@ def downstream_task(ground_truth, represent, rng, train_sizes, num_test: int, cl
             results[f"{size}:test_accuracy_factor_{j}"] = acc
     if sample_efficiency:  # the thesis (after Locatello et al.): accuracy(100) / accuracy(10,000)
         small, large = sample_efficiency
-        results["sample_efficiency"] = (results[f"{small}:mean_test_accuracy"]
-                                        / results[f"{large}:mean_test_accuracy"])
+        results["sample_efficiency"] = results[f"{small}:mean_test_accuracy"] / results[f"{large}:mean_test_accuracy"]
         results["sample_efficiency_sizes"] = [small, large]
     return results

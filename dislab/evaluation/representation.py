@@ -11,7 +11,6 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-
 # Small batches keep the activations in the CPU's cache (docs/performance.md).
 CPU_BATCH = 64
 
@@ -33,8 +32,9 @@ class EncoderMeans:
     def encode_indices(self, indices: np.ndarray) -> np.ndarray:
         out = np.empty((len(indices), self.latent_dim), dtype=np.float32)
         starts = range(0, len(indices), self.batch_size)
-        for start in tqdm(starts, desc="encoding", unit="batch", disable=not self.progress or len(starts) < 100,
-                          mininterval=10):
+        for start in tqdm(
+            starts, desc="encoding", unit="batch", disable=not self.progress or len(starts) < 100, mininterval=10
+        ):
             chunk = indices[start : start + self.batch_size]
             x = torch.from_numpy(self.data.images(chunk)[:, None].astype(np.float32))
             out[start : start + len(chunk)] = self.model.encoder(x)[0].float().numpy()

@@ -1,4 +1,4 @@
-"""Fan-in: metrics.csv (one row per cell), Tables 5.3 and 5.6, and the Spearman tables behind Figures 5.13, 5.16, 5.19b."""
+"""Fan-in: metrics.csv (one row per cell), Tables 5.3 and 5.6, the Spearman tables of Figures 5.13, 5.16, 5.19b."""
 
 from __future__ import annotations
 
@@ -52,8 +52,13 @@ def collect(metric_paths, downstream_paths=()) -> pd.DataFrame:
     for path in map(Path, downstream_paths):
         result = json.loads(path.read_text())
         row = {k.replace(":mean_test_accuracy", ""): v for k, v in result.items() if k.endswith(":mean_test_accuracy")}
-        extra.append({**_cell_of(path), **{f"downstream_{k}": v for k, v in row.items()},
-                      "sample_efficiency": result.get("sample_efficiency", np.nan)})
+        extra.append(
+            {
+                **_cell_of(path),
+                **{f"downstream_{k}": v for k, v in row.items()},
+                "sample_efficiency": result.get("sample_efficiency", np.nan),
+            }
+        )
     if extra:
         table = table.merge(pd.DataFrame(extra), on=KEYS, how="left")
     return table.sort_values(KEYS).reset_index(drop=True)
@@ -62,7 +67,8 @@ def collect(metric_paths, downstream_paths=()) -> pd.DataFrame:
 def downstream_columns(table: pd.DataFrame) -> list[str]:
     cols = [c for c in table.columns if c.startswith("downstream_")]
     return sorted(cols, key=lambda c: int(c.removeprefix("downstream_"))) + (
-        ["sample_efficiency"] if "sample_efficiency" in table else [])
+        ["sample_efficiency"] if "sample_efficiency" in table else []
+    )
 
 
 def _mean_std(values: pd.Series) -> str:
@@ -73,22 +79,30 @@ def table_5_3(table: pd.DataFrame) -> pd.DataFrame:
     """β-VAE: mean ± std over seeds of the three metrics for each β."""
     rows = []
     for beta, group in table[table["model"] == "betavae"].groupby("strength"):
-        rows.append({"β": strength_tag(beta), "seeds": len(group),
-                     **{METRIC_LABELS[m]: _mean_std(group[m]) for m in THESIS_METRICS}})
+        rows.append(
+            {
+                "β": strength_tag(beta),
+                "seeds": len(group),
+                **{METRIC_LABELS[m]: _mean_std(group[m]) for m in THESIS_METRICS},
+            }
+        )
     return pd.DataFrame(rows, columns=["β", "seeds", *METRIC_LABELS.values()])
 
 
 def table_5_6(table: pd.DataFrame) -> pd.DataFrame:
-    """For each model and metric: the best strength's mean ± std over seeds, the strength in parentheses."""
+    """For each model and metric: the best strength's mean ± std over seeds, the strength in parentheses, and how many
+    seeds each mean is over."""
     rows = []
     for model, group in table.groupby("model", sort=False):
-        row = {"model": model}
+        per_strength = group.groupby("strength").size()
+        low, high = int(per_strength.min()), int(per_strength.max())
+        row = {"model": model, "seeds": str(low) if low == high else f"{low}-{high}"}
         for metric in THESIS_METRICS:
             means = group.groupby("strength")[metric].mean()
             best = means.idxmax()
             row[METRIC_LABELS[metric]] = f"{_mean_std(group[group['strength'] == best][metric])} ({strength_tag(best)})"
         rows.append(row)
-    return pd.DataFrame(rows, columns=["model", *METRIC_LABELS.values()])
+    return pd.DataFrame(rows, columns=["model", "seeds", *METRIC_LABELS.values()])
 
 
 def spearman(table: pd.DataFrame, rows: list[str], cols: list[str]) -> pd.DataFrame:

@@ -7,9 +7,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+# Tick labels show the values themselves, never an offset ("+2.66893e3") that a reader must add back.
+matplotlib.rcParams["axes.formatter.useoffset"] = False
 import matplotlib.pyplot as plt  # noqa: E402
 
 from dislab.atomic import atomic_path  # noqa: E402
+from dislab.cells import MODEL_LABELS  # noqa: E402,F401  (the figures' names for the models)
 
 # One colour per model, the same in every figure.
 MODEL_COLORS = {
@@ -19,14 +22,6 @@ MODEL_COLORS = {
     "dipvae": "#9467bd",
     "annealedvae": "#ff7f0e",
     "infovae": "#8c564b",
-}
-MODEL_LABELS = {
-    "betavae": "β-VAE",
-    "factorvae": "FactorVAE",
-    "btcvae": "β-TCVAE",
-    "dipvae": "DIP-VAE",
-    "annealedvae": "annealed β-VAE",
-    "infovae": "InfoVAE",
 }
 
 

@@ -19,5 +19,6 @@ def figure_dataset(data, out_png, seed: int) -> None:
     ax_b.set_xlabel("column (posX →)")
     ax_b.set_ylabel("row (posY ↓)")
     fig.colorbar(shown, ax=ax_b, fraction=0.046, label="fraction of images with the pixel on")
-    fig.suptitle("Figure 5.1 — dSprites")
+    name = "dislab's rendered stand-in for dSprites" if data.standin else "dSprites"
+    fig.suptitle(f"Figure 5.1 — {name}")
     save_figure(fig, out_png)

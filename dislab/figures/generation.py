@@ -38,8 +38,11 @@ def figure_reconstructions(data, model, out_png, num_images: int, seed: int, tit
     x = data.images(idx).astype(np.float32)
     mu, _ = model.encoder(torch.from_numpy(x[:, None]))
     recon = torch.sigmoid(model.decoder(mu)).numpy()[:, 0]
-    rows = [("input", x, "gray_r", (0, 1)), ("reconstruction p(x|z=μ)", recon, "gray_r", (0, 1)),
-            ("difference input − reconstruction", x - recon, "RdBu_r", (-1, 1))]
+    rows = [
+        ("input", x, "gray_r", (0, 1)),
+        ("reconstruction p(x|z=μ)", recon, "gray_r", (0, 1)),
+        ("difference input − reconstruction", x - recon, "RdBu_r", (-1, 1)),
+    ]
     fig, axes = plt.subplots(3, num_images, figsize=(1.2 * num_images, 4.2), squeeze=False)
     for r, (label, imgs, cmap, (lo, hi)) in enumerate(rows):
         for c in range(num_images):

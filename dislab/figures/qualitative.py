@@ -8,9 +8,9 @@ import seaborn as sns
 import torch
 from scipy.stats import norm
 
+from dislab.cells import strength_tag
 from dislab.data.render import SHAPES, render
 from dislab.figures.common import MODEL_COLORS, MODEL_LABELS, cell_title, plt, save_figure
-from dislab.cells import strength_tag
 
 BATCH = 1000
 
@@ -133,11 +133,15 @@ def figure_traversal(number: str, entries, data, settings: dict, out_png, all_la
     fig = plt.figure(figsize=(1.0 * (len(spec.values) + 1) + 1, 0.95 * sum(heights) + 0.6))
     subfigs = fig.subfigures(len(panels), 1, height_ratios=heights, squeeze=False)[:, 0]
     for k, (subfig, (cell, kl, dims, rows)) in enumerate(zip(subfigs, panels)):
-        which = "every latent, sorted by KL" if all_latents else (
-            f"active latents (KL > {spec.threshold:g} nats): {', '.join(f'z{d}' for d in dims) or 'none'}")
+        which = (
+            "every latent, sorted by KL"
+            if all_latents
+            else (f"active latents (KL > {spec.threshold:g} nats): {', '.join(f'z{d}' for d in dims) or 'none'}")
+        )
         letter = f"({chr(97 + k)}) " if len(panels) > 1 else ""
-        _draw_traversal(subfig, rows, dims, kl, spec.values, f"{letter}{_cell_title(cell)} — {which}",
-                        input_image=image)
+        _draw_traversal(
+            subfig, rows, dims, kl, spec.values, f"{letter}{_cell_title(cell)} — {which}", input_image=image
+        )
     fig.suptitle(f"Figure {number} — latent traversals over [{spec.values[0]:g}, {spec.values[-1]:g}]", y=1.04)
     save_figure(fig, out_png)
 
@@ -146,7 +150,8 @@ def figure_encoder_kde(cell, model, data, settings: dict, out_png) -> None:
     spec = TraversalSpec(settings)
     mu, sigma, kl = _model_stats(model, data, spec.num_points, settings["random_seed"])
     active = set(active_latents(kl, spec.threshold).tolist())
-    groups = {"active": [d for d in kl_order(kl) if d in active], "passive": [d for d in kl_order(kl) if d not in active]}
+    order = kl_order(kl)
+    groups = {"active": [d for d in order if d in active], "passive": [d for d in order if d not in active]}
     fig, axes = plt.subplots(2, 2, figsize=(11, 7))
     palette = plt.cm.tab10(np.arange(len(kl)) % 10)
     for col, (name, dims) in enumerate(groups.items()):
@@ -154,7 +159,9 @@ def figure_encoder_kde(cell, model, data, settings: dict, out_png) -> None:
             ax = axes[row, col]
             for d in dims:
                 if np.ptp(values[:, d]) > 1e-6:
-                    sns.kdeplot(values[:, d], ax=ax, color=palette[d], label=f"z{d} (KL {kl[d]:.2f})", warn_singular=False)
+                    sns.kdeplot(
+                        values[:, d], ax=ax, color=palette[d], label=f"z{d} (KL {kl[d]:.2f})", warn_singular=False
+                    )
                 else:
                     ax.axvline(values[0, d], color=palette[d], label=f"z{d} (constant)")
             ax.set_xlabel(label)
@@ -162,8 +169,10 @@ def figure_encoder_kde(cell, model, data, settings: dict, out_png) -> None:
             ax.set_title(f"({'abcd'[row * 2 + col]}) {label.split(' ')[1]} of {name} latents ({len(dims)})")
             if dims:
                 ax.legend(fontsize=7)
-    fig.suptitle(f"Figure 5.6 — encoder μ and σ over {len(mu):,} points, {_cell_title(cell)}; "
-                 f"active = KL > {spec.threshold:g} nats")
+    fig.suptitle(
+        f"Figure 5.6 — encoder μ and σ over {len(mu):,} points, {_cell_title(cell)}; "
+        f"active = KL > {spec.threshold:g} nats"
+    )
     fig.tight_layout()
     save_figure(fig, out_png)
 
@@ -172,23 +181,33 @@ def figure_aggregate_posterior(entries, data, settings: dict, out_png) -> None:
     spec = TraversalSpec(settings)
     grid = np.linspace(-4, 4, 200)
     latent_dim = entries[0][1].latent_dim
-    fig, axes = plt.subplots(len(entries), latent_dim, figsize=(1.6 * latent_dim, 2.2 * len(entries)), squeeze=False,
-                             sharex=True)
+    fig, axes = plt.subplots(
+        len(entries), latent_dim, figsize=(1.6 * latent_dim, 2.2 * len(entries)), squeeze=False, sharex=True
+    )
     for r, (cell, model) in enumerate(entries):
         mu, sigma, kl = _model_stats(model, data, spec.num_points, settings["random_seed"])
         z = mu + sigma * np.random.default_rng(settings["random_seed"]).standard_normal(mu.shape)
         for c, d in enumerate(kl_order(kl)):
             ax = axes[r, c]
-            ax.hist(np.clip(z[:, d], -4, 4), bins=40, range=(-4, 4), density=True, color=MODEL_COLORS[cell["model"]],
-                    alpha=0.6)
+            ax.hist(
+                np.clip(z[:, d], -4, 4),
+                bins=40,
+                range=(-4, 4),
+                density=True,
+                color=MODEL_COLORS[cell["model"]],
+                alpha=0.6,
+            )
             ax.plot(grid, norm.pdf(grid), "k-", lw=1)
             ax.set_title(f"z{d}, KL {kl[d]:.2f}", fontsize=7)
             ax.set_yticks([])
             ax.tick_params(labelsize=6)
-        axes[r, 0].set_ylabel(f"({'ab'[r] if r < 2 else r}) {MODEL_LABELS[cell['model']]}\n"
-                              f"{strength_tag(cell['strength'])}", fontsize=8)
-    fig.suptitle(f"Figure 5.12 — aggregate posterior q(z_i) from {spec.num_points:,} samples (bars) against N(0, 1) "
-                 "(line); latents sorted by KL, most informative on the left")
+        axes[r, 0].set_ylabel(
+            f"({'ab'[r] if r < 2 else r}) {MODEL_LABELS[cell['model']]}\n{strength_tag(cell['strength'])}", fontsize=8
+        )
+    fig.suptitle(
+        f"Figure 5.12 — aggregate posterior q(z_i) from {spec.num_points:,} samples (bars) against N(0, 1) "
+        "(line); latents sorted by KL, most informative on the left"
+    )
     fig.tight_layout()
     save_figure(fig, out_png)
 
@@ -201,18 +220,29 @@ def _probe_figure(number: str, cell, model, data, settings, inputs, out_png, cap
     fig = plt.figure(figsize=(1.0 * (len(spec.values) + 1) + 1, 0.95 * sum(heights) + 0.6))
     subfigs = fig.subfigures(len(inputs), 1, height_ratios=heights, squeeze=False)[:, 0]
     for k, (subfig, (label, image)) in enumerate(zip(subfigs, inputs)):
-        _draw_traversal(subfig, traverse(model, image, dims, spec.values), dims, kl, spec.values,
-                        f"({chr(97 + k)}) {label}", input_image=image)
-    fig.suptitle(f"Figure {number} — {caption}, {_cell_title(cell)}; active latents (KL > {spec.threshold:g}): "
-                 f"{', '.join(f'z{d}' for d in dims) or 'none'}", y=1.04)
+        _draw_traversal(
+            subfig,
+            traverse(model, image, dims, spec.values),
+            dims,
+            kl,
+            spec.values,
+            f"({chr(97 + k)}) {label}",
+            input_image=image,
+        )
+    fig.suptitle(
+        f"Figure {number} — {caption}, {_cell_title(cell)}; active latents (KL > {spec.threshold:g}): "
+        f"{', '.join(f'z{d}' for d in dims) or 'none'}",
+        y=1.04,
+    )
     save_figure(fig, out_png)
 
 
 def figure_corruption(cell, model, data, settings: dict, out_png) -> None:
     rng = np.random.default_rng(settings["random_seed"])
     image = data.images([nearest_image_index(data, settings["input_image"])])[0]
-    inputs = [(f"pixels flipped with probability {p:g}", flip_pixels(image, p, rng))
-              for p in settings["flip_probabilities"]]
+    inputs = [
+        (f"pixels flipped with probability {p:g}", flip_pixels(image, p, rng)) for p in settings["flip_probabilities"]
+    ]
     inputs.append(("pure noise (each pixel on with probability 0.5)", (rng.random(image.shape) < 0.5).astype(np.uint8)))
     _probe_figure("5.17", cell, model, data, settings, inputs, out_png, "traversals of corrupted inputs")
 
@@ -221,6 +251,8 @@ def figure_domain_shift(cell, model, data, settings: dict, out_png) -> None:
     spec = settings["input_image"]
     triangle = render("triangle", spec["scale"], spec["orientation"], spec["posX"], spec["posY"])
     image = data.images([nearest_image_index(data, spec)])[0]
-    inputs = [("a triangle drawn by the renderer (no triangle in dSprites)", triangle),
-              ("the input image with its colours inverted", 1 - image)]
+    inputs = [
+        ("a triangle drawn by the renderer (no triangle in dSprites)", triangle),
+        ("the input image with its colours inverted", 1 - image),
+    ]
     _probe_figure("5.18", cell, model, data, settings, inputs, out_png, "traversals of out-of-domain inputs")

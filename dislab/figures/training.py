@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dislab.figures.common import MODEL_LABELS, plt, save_figure
 from dislab.cells import cell_from_path, strength_tag
+from dislab.figures.common import MODEL_LABELS, plt, save_figure
 
 
 def read_logs(paths) -> pd.DataFrame:
@@ -36,8 +36,10 @@ def figure_reconstruction_per_epoch(log_paths, out_png) -> None:
     first = logs.iloc[0]
     ax.set_xlabel("epoch")
     ax.set_ylabel("reconstruction error (BCE, nats per image)")
-    ax.set_title(f"Figure 5.4 — reconstruction error per epoch, {MODEL_LABELS[first['model']]} "
-                 f"strength {strength_tag(first['strength'])}, {logs['seed'].nunique()} seeds")
+    ax.set_title(
+        f"Figure 5.4 — reconstruction error per epoch, {MODEL_LABELS[first['model']]} "
+        f"strength {strength_tag(first['strength'])}, {logs['seed'].nunique()} seeds"
+    )
     ax.legend(fontsize=7, ncol=2)
     ax.grid(alpha=0.3)
     save_figure(fig, out_png)

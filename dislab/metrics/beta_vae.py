@@ -24,5 +24,4 @@ def compute_beta_vae(ground_truth, represent, rng, batch_size: int, num_train: i
     x_eval, y_eval = _examples(ground_truth, represent, num_eval, batch_size, rng)
     model = LogisticRegression(random_state=int(rng.integers(2**31)))
     model.fit(x_train, y_train)
-    return {"train_accuracy": float(model.score(x_train, y_train)),
-            "eval_accuracy": float(model.score(x_eval, y_eval))}
+    return {"train_accuracy": float(model.score(x_train, y_train)), "eval_accuracy": float(model.score(x_eval, y_eval))}

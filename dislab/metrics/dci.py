@@ -44,8 +44,9 @@ def completeness(importances: np.ndarray) -> float:
 def compute_dci(ground_truth, represent, rng, num_train: int, num_test: int, n_jobs: int = 1) -> dict:
     x_train, y_train = sample_points(ground_truth, represent, num_train, rng)
     x_test, y_test = sample_points(ground_truth, represent, num_test, rng)
-    importances, train_acc, test_acc = importance_matrix(x_train, y_train, x_test, y_test,
-                                                         int(rng.integers(2**31 - 64)), n_jobs)
+    importances, train_acc, test_acc = importance_matrix(
+        x_train, y_train, x_test, y_test, int(rng.integers(2**31 - 64)), n_jobs
+    )
     return {
         "disentanglement": disentanglement(importances),
         "completeness": completeness(importances),

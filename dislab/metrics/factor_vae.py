@@ -21,8 +21,16 @@ def _votes(ground_truth, represent, n: int, batch_size: int, global_var, active,
     return votes
 
 
-def compute_factor_vae(ground_truth, represent, rng, batch_size: int, num_train: int, num_eval: int,
-                       num_variance_estimate: int, prune_threshold: float) -> dict:
+def compute_factor_vae(
+    ground_truth,
+    represent,
+    rng,
+    batch_size: int,
+    num_train: int,
+    num_eval: int,
+    num_variance_estimate: int,
+    prune_threshold: float,
+) -> dict:
     codes = represent(ground_truth.sample_factors(num_variance_estimate, rng))
     global_var = codes.var(axis=0, ddof=1)
     active = np.sqrt(global_var) >= prune_threshold

@@ -11,7 +11,7 @@ from dislab.metrics.utils import histogram_discretize, mutual_info_matrix, sampl
 
 
 def modularity(mi: np.ndarray) -> float:
-    """Mean over code dimensions of 1 - (sum_j MI_ij^2 - max_j MI_ij^2) / (max_j MI_ij^2 (K - 1)); dead codes score 0."""
+    """Mean over codes of 1 - (sum_j MI_ij^2 - max_j MI_ij^2) / (max_j MI_ij^2 (K - 1)); dead codes score 0."""
     squared = mi**2
     theta = squared.max(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -44,8 +44,7 @@ def explicitness(x_train, y_train, x_test, y_test) -> tuple[float, float]:
     return float(np.mean(train_scores)), float(np.mean(test_scores))
 
 
-def compute_modularity_explicitness(ground_truth, represent, rng, num_train: int, num_test: int,
-                                    num_bins: int) -> dict:
+def compute_modularity_explicitness(ground_truth, represent, rng, num_train: int, num_test: int, num_bins: int) -> dict:
     x_train, y_train = sample_points(ground_truth, represent, num_train, rng)
     x_test, y_test = sample_points(ground_truth, represent, num_test, rng)
     mi = mutual_info_matrix(histogram_discretize(x_train, num_bins), y_train)

@@ -1,4 +1,4 @@
-"""Unsupervised scores of the codes: Gaussian total correlation, Gaussian Wasserstein correlation, mutual information."""
+"""Unsupervised scores of the codes: Gaussian total and Wasserstein correlation, mutual information."""
 
 from __future__ import annotations
 
@@ -23,8 +23,9 @@ def gaussian_wasserstein_correlation(cov: np.ndarray) -> float:
 def mutual_info_score_of_codes(binned: np.ndarray) -> float:
     """Mean plug-in MI over ordered pairs of distinct code dimensions."""
     d = binned.shape[1]
-    mi = np.array([[mutual_info_score(binned[:, i], binned[:, j]) if i != j else 0.0 for j in range(d)]
-                   for i in range(d)])
+    mi = np.array(
+        [[mutual_info_score(binned[:, i], binned[:, j]) if i != j else 0.0 for j in range(d)] for i in range(d)]
+    )
     return float(mi.sum() / (d * (d - 1)))
 
 

@@ -27,16 +27,25 @@ class ConvTranspose2d(nn.ConvTranspose2d):
         if self._by_phases(x):
             y = PhaseConvTranspose.apply(x, self.weight)
         else:
-            y = F.conv_transpose2d(x, self.weight, None, self.stride, self.padding, self.output_padding,
-                                   self.groups, self.dilation)
+            y = F.conv_transpose2d(
+                x, self.weight, None, self.stride, self.padding, self.output_padding, self.groups, self.dilation
+            )
         return y if self.bias is None else y + self.bias.to(y.dtype).view(1, -1, 1, 1)
 
     def _by_phases(self, x) -> bool:
-        return (self.out_channels == 1 and x.device.type == "cpu" and x.dtype == torch.float32
-                and not torch.is_autocast_enabled("cpu")  # a 4-term sum rounded to bfloat16 three times: no
-                and not torch.compiler.is_compiling()  # tracing its 16 slice adds doubles the compile time
-                and self.kernel_size == (4, 4) and self.stride == (2, 2) and self.padding == (1, 1)
-                and self.output_padding == (0, 0) and self.dilation == (1, 1) and self.groups == 1)
+        return (
+            self.out_channels == 1
+            and x.device.type == "cpu"
+            and x.dtype == torch.float32
+            and not torch.is_autocast_enabled("cpu")  # a 4-term sum rounded to bfloat16 three times: no
+            and not torch.compiler.is_compiling()  # tracing its 16 slice adds doubles the compile time
+            and self.kernel_size == (4, 4)
+            and self.stride == (2, 2)
+            and self.padding == (1, 1)
+            and self.output_padding == (0, 0)
+            and self.dilation == (1, 1)
+            and self.groups == 1
+        )
 
 
 def phase_conv_transpose(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -85,6 +94,16 @@ class PhaseConvTranspose(torch.autograd.Function):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         grad_x, grad_weight, _ = torch.ops.aten.convolution_backward(
-            grad, x, weight, None, [2, 2], [1, 1], [1, 1], True, [0, 0], 1,
-            [ctx.needs_input_grad[0], ctx.needs_input_grad[1], False])
+            grad,
+            x,
+            weight,
+            None,
+            [2, 2],
+            [1, 1],
+            [1, 1],
+            True,
+            [0, 0],
+            1,
+            [ctx.needs_input_grad[0], ctx.needs_input_grad[1], False],
+        )
         return grad_x, grad_weight

@@ -20,9 +20,12 @@ class Encoder(nn.Module):
         for c_in in (1, CHANNELS, CHANNELS, CHANNELS):
             convs += [nn.Conv2d(c_in, CHANNELS, 4, stride=2, padding=1), nn.ReLU()]
         self.net = nn.Sequential(
-            *convs, nn.Flatten(),
-            nn.Linear(CHANNELS * 4 * 4, HIDDEN), nn.ReLU(),
-            nn.Linear(HIDDEN, HIDDEN), nn.ReLU(),
+            *convs,
+            nn.Flatten(),
+            nn.Linear(CHANNELS * 4 * 4, HIDDEN),
+            nn.ReLU(),
+            nn.Linear(HIDDEN, HIDDEN),
+            nn.ReLU(),
             nn.Linear(HIDDEN, 2 * latent_dim),
         )
 
@@ -40,9 +43,12 @@ class Decoder(nn.Module):
         for _ in range(3):
             deconvs += [ConvTranspose2d(CHANNELS, CHANNELS, 4, stride=2, padding=1), nn.ReLU()]
         self.net = nn.Sequential(
-            nn.Linear(latent_dim, HIDDEN), nn.ReLU(),
-            nn.Linear(HIDDEN, HIDDEN), nn.ReLU(),
-            nn.Linear(HIDDEN, CHANNELS * 4 * 4), nn.ReLU(),
+            nn.Linear(latent_dim, HIDDEN),
+            nn.ReLU(),
+            nn.Linear(HIDDEN, HIDDEN),
+            nn.ReLU(),
+            nn.Linear(HIDDEN, CHANNELS * 4 * 4),
+            nn.ReLU(),
             nn.Unflatten(1, (CHANNELS, 4, 4)),
             *deconvs,
             ConvTranspose2d(CHANNELS, 1, 4, stride=2, padding=1),
@@ -68,7 +74,7 @@ class VAE(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """FactorVAE's discriminator: layers x [Linear units, LeakyReLU] -> Linear 2 (logits: q(z), product of marginals)."""
+    """FactorVAE's discriminator: layers x [Linear units, LeakyReLU] -> Linear 2 (logits of q(z) and the marginals)."""
 
     def __init__(self, latent_dim: int, hidden_units: int, hidden_layers: int, leaky_relu_slope: float):
         super().__init__()

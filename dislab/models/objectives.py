@@ -63,8 +63,12 @@ class BetaVAE(Objective):
 
     def loss(self, out, x, step, draws, discriminator=None):
         rec, kl = _elbo_terms(out, x)
-        return {"loss": rec + self.strength * kl, "reconstruction": rec, "kl": kl,
-                "regulariser": (self.strength - 1) * kl}
+        return {
+            "loss": rec + self.strength * kl,
+            "reconstruction": rec,
+            "kl": kl,
+            "regulariser": (self.strength - 1) * kl,
+        }
 
 
 class AnnealedVAE(Objective):
@@ -103,8 +107,13 @@ class FactorVAE(Objective):
         rec, kl = _elbo_terms(out, x)
         logits = discriminator(out[3])
         tc = (logits[:, 0] - logits[:, 1]).mean()
-        return {"loss": rec + kl + self.strength * tc, "reconstruction": rec, "kl": kl, "tc": tc,
-                "regulariser": self.strength * tc}
+        return {
+            "loss": rec + kl + self.strength * tc,
+            "reconstruction": rec,
+            "kl": kl,
+            "tc": tc,
+            "regulariser": self.strength * tc,
+        }
 
     def discriminator_loss(self, z, z_other, uniform, discriminator):
         """Cross-entropy of telling z ~ q(z) (class 0) from a dimension-wise permutation of a second batch (class 1);
@@ -139,22 +148,34 @@ def total_correlation(z, mu, logvar, dataset_size: int, stratified: bool = False
 
 
 class BetaTCVAE(Objective):
-    """recon + KL + lambda * TC (Chen et al.'s beta is 1 + lambda), TC by minibatch-weighted or -stratified sampling."""
+    """recon + KL + w * TC, TC by minibatch-weighted or -stratified sampling.
+
+    ``strength_as`` says what the strength s is: ``lambda`` (the thesis' Section 4.3, w = s; Chen et al.'s beta is
+    1 + s) or ``beta`` (Chen et al.'s and disentanglement_lib's beta, w = s - 1, so that s = 1 is the plain VAE).
+    """
 
     name = "btcvae"
 
-    def __init__(self, strength, dataset_size, sampling: str = "mws"):
+    def __init__(self, strength, dataset_size, sampling: str = "mws", strength_as: str = "lambda"):
         super().__init__(strength, dataset_size)
         if sampling not in ("mws", "mss"):
             raise ValueError(f"btcvae sampling must be 'mws' or 'mss', got {sampling!r}")
+        if strength_as not in ("lambda", "beta"):
+            raise ValueError(f"btcvae strength_as must be 'lambda' or 'beta', got {strength_as!r}")
         self.stratified = sampling == "mss"
+        self.tc_weight = self.strength if strength_as == "lambda" else self.strength - 1.0
 
     def loss(self, out, x, step, draws, discriminator=None):
         rec, kl = _elbo_terms(out, x)
         _, mu, logvar, z = out
         tc = total_correlation(z, mu, logvar, self.dataset_size, self.stratified)
-        return {"loss": rec + kl + self.strength * tc, "reconstruction": rec, "kl": kl, "tc": tc,
-                "regulariser": self.strength * tc}
+        return {
+            "loss": rec + kl + self.tc_weight * tc,
+            "reconstruction": rec,
+            "kl": kl,
+            "tc": tc,
+            "regulariser": self.tc_weight * tc,
+        }
 
 
 def dip_covariance(mu, logvar, variant: str = "ii"):

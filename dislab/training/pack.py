@@ -27,9 +27,20 @@ from dislab.cells import Cell
 from dislab.errors import TrainingError
 from dislab.training.batches import unpack_images
 from dislab.training.precision import autocast, warn_if_emulated
-from dislab.training.trainer import (RECORDED, CellTrainer, TrainSettings, adam, compiled, detached,
-                                    discriminator_fn, mark_step_begin, pick_device, run_facts,
-                                    second_batch_latents, step_holder)
+from dislab.training.trainer import (
+    RECORDED,
+    CellTrainer,
+    TrainSettings,
+    adam,
+    compiled,
+    detached,
+    discriminator_fn,
+    mark_step_begin,
+    pick_device,
+    run_facts,
+    second_batch_latents,
+    step_holder,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +62,9 @@ def _pack_of_one(fn, in_dims):
 
 
 class PackTrainer:
-    def __init__(self, packed, cells: list[Cell], settings: TrainSettings, device: torch.device,
-                 compile: bool | str = False):
+    def __init__(
+        self, packed, cells: list[Cell], settings: TrainSettings, device: torch.device, compile: bool | str = False
+    ):
         if len({(c.model, c.strength) for c in cells}) != 1 or len(set(cells)) != len(cells):
             raise TrainingError(f"a pack trains distinct seeds of one (model, strength); got {[str(c) for c in cells]}")
         self.settings, self.device = settings, device
@@ -79,13 +91,15 @@ class PackTrainer:
         """Stack the members' parameters and Adam states into the pack's (called at the start and after resume)."""
         s = self.settings
         self.params, _ = stack_module_state([m.model for m in self.members])
-        self.optimizer = self._stacked_adam(self.params, [m.optimizer for m in self.members],
-                                            s.learning_rate, s.adam_betas)
+        self.optimizer = self._stacked_adam(
+            self.params, [m.optimizer for m in self.members], s.learning_rate, s.adam_betas
+        )
         if self.disc:
             d = s.discriminator
             self.disc_params, _ = stack_module_state([m.discriminator for m in self.members])
-            self.disc_optimizer = self._stacked_adam(self.disc_params, [m.disc_optimizer for m in self.members],
-                                                     d["learning_rate"], tuple(d["adam_betas"]))
+            self.disc_optimizer = self._stacked_adam(
+                self.disc_params, [m.disc_optimizer for m in self.members], d["learning_rate"], tuple(d["adam_betas"])
+            )
 
     @staticmethod
     def _stacked_adam(params: dict, optimizers: list, lr: float, betas: tuple) -> torch.optim.Adam:
@@ -112,8 +126,14 @@ class PackTrainer:
                     for name, p in net.named_parameters():
                         p.copy_(params[name][i])
                 own = opt.state_dict()
-                own["state"] = {index: {"step": st["step"].clone(), "exp_avg": st["exp_avg"][i].clone(),
-                                        "exp_avg_sq": st["exp_avg_sq"][i].clone()} for index, st in state.items()}
+                own["state"] = {
+                    index: {
+                        "step": st["step"].clone(),
+                        "exp_avg": st["exp_avg"][i].clone(),
+                        "exp_avg_sq": st["exp_avg_sq"][i].clone(),
+                    }
+                    for index, st in state.items()
+                }
                 opt.load_state_dict(own)
         for member in self.members:
             member.step = step
@@ -129,8 +149,13 @@ class PackTrainer:
 
     def _cell_disc_loss(self, params, disc_params, x2, z, z2_noise, uniform):
         encoder = {k.removeprefix("encoder."): v.detach() for k, v in params.items() if k.startswith("encoder.")}
-        z2 = second_batch_latents(lambda x: functional_call(self.vae.encoder, encoder, (x,)), x2, z2_noise,
-                                  self.device, self.settings.precision)
+        z2 = second_batch_latents(
+            lambda x: functional_call(self.vae.encoder, encoder, (x,)),
+            x2,
+            z2_noise,
+            self.device,
+            self.settings.precision,
+        )
         discriminator = self._discriminator_fn(disc_params)
         return self.objective.discriminator_loss(z, z2, uniform, discriminator=discriminator)
 
@@ -175,8 +200,10 @@ class PackTrainer:
             self._stack()
             return steps.pop()
         # Only when killed while writing the pack's checkpoints: the members stand at different steps.
-        log.warning("the checkpoints of this pack are at different steps (%s); starting every cell from step 0",
-                    ", ".join(f"{m.cell}: {m.step if r else 'none'}" for m, r in zip(self.members, resumed)))
+        log.warning(
+            "the checkpoints of this pack are at different steps (%s); starting every cell from step 0",
+            ", ".join(f"{m.cell}: {m.step if r else 'none'}" for m, r in zip(self.members, resumed)),
+        )
         fresh = [CellTrainer(self.packed, m.cell, self.settings, self.device, m.pack_size) for m in self.members]
         self.members = fresh
         self._stack()
@@ -186,8 +213,14 @@ class PackTrainer:
     def run(self, checkpoints: list[Path], progress: bool = True) -> None:
         s = self.settings
         start = self.try_resume(checkpoints)
-        bar = tqdm(total=self.total_steps, initial=start, desc=f"pack of {len(self.members)}", unit="step",
-                   disable=not progress, mininterval=10)
+        bar = tqdm(
+            total=self.total_steps,
+            initial=start,
+            desc=f"pack of {len(self.members)}",
+            unit="step",
+            disable=not progress,
+            mininterval=10,
+        )
         buffer, first, started = [], start, time.perf_counter()
         try:  # the bar's last line goes out before an error's message, not after it
             for step in range(start, self.total_steps):
@@ -209,8 +242,15 @@ class PackTrainer:
         self._unstack(self.total_steps)
 
 
-def train_pack(packed, cells: list[Cell], settings: TrainSettings, outdirs: list, device: str = "auto",
-               compile: bool | str = False, progress: bool = True) -> list[dict]:
+def train_pack(
+    packed,
+    cells: list[Cell],
+    settings: TrainSettings,
+    outdirs: list,
+    device: str = "auto",
+    compile: bool | str = False,
+    progress: bool = True,
+) -> list[dict]:
     """Train ``cells`` (seeds of one model and strength) together; each gets the outputs ``train_cell`` writes."""
     outdirs = [Path(d) for d in outdirs]
     for d in outdirs:
@@ -219,14 +259,20 @@ def train_pack(packed, cells: list[Cell], settings: TrainSettings, outdirs: list
     started = time.perf_counter()
     trainer = PackTrainer(packed, cells, settings, pick_device(device), compile=compile)
     warn_if_emulated(settings.precision, trainer.device)
-    log.info("training a pack of %d cells (%s) for %d steps (%d per epoch)", len(cells),
-             ", ".join(map(str, cells)), trainer.total_steps, trainer.steps_per_epoch)
+    log.info(
+        "training a pack of %d cells (%s) for %d steps (%d per epoch)",
+        len(cells),
+        ", ".join(map(str, cells)),
+        trainer.total_steps,
+        trainer.steps_per_epoch,
+    )
     trainer.run(checkpoints, progress=progress)
     wall = time.perf_counter() - started
     summaries = []
     for member, outdir, checkpoint in zip(trainer.members, outdirs, checkpoints):
-        summary = member.write_outputs(outdir, wall, run_facts(trainer.device, settings.precision, len(cells),
-                                                              compile=compile))
+        summary = member.write_outputs(
+            outdir, wall, run_facts(trainer.device, settings.precision, len(cells), compile=compile)
+        )
         log.info("finished %s: %s", member.cell, summary["final"])
         with contextlib.suppress(FileNotFoundError):
             checkpoint.unlink()

@@ -61,9 +61,13 @@ def warn_if_emulated(precision: str, device: torch.device) -> None:
     if precision != "bfloat16" or has_native_bfloat16(device):
         return
     if device.type == "cuda":
-        log.warning("training.precision is bfloat16, but this GPU (%s) has no native bfloat16 arithmetic (it came "
-                    "with Ampere): it is emulated and slower than float32. Set training.precision: float32.",
-                    torch.cuda.get_device_name(device))
+        log.warning(
+            "training.precision is bfloat16, but this GPU (%s) has no native bfloat16 arithmetic (it came "
+            "with Ampere): it is emulated and slower than float32. Set training.precision: float32.",
+            torch.cuda.get_device_name(device),
+        )
     else:
-        log.warning("training.precision is bfloat16, but this CPU has no bfloat16 arithmetic (no AVX-512 BF16 or "
-                    "AMX): it is emulated and runs about 10x slower than float32. Set training.precision: float32.")
+        log.warning(
+            "training.precision is bfloat16, but this CPU has no bfloat16 arithmetic (no AVX-512 BF16 or "
+            "AMX): it is emulated and runs about 10x slower than float32. Set training.precision: float32."
+        )

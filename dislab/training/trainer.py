@@ -55,16 +55,21 @@ class TrainSettings:
     options: dict
 
     @classmethod
-    def from_config(cls, settings: dict, checkpoint_every: int | None = None) -> "TrainSettings":
+    def from_config(cls, settings: dict, checkpoint_every: int | None = None) -> TrainSettings:
         """``settings``: the rule's JSON (the discriminator only for FactorVAE, ``steps`` or ``epochs``) or whole
         config sections; ``checkpoint_every`` overrides the config's (it changes no weights)."""
         model, training = settings["model"], settings["training"]
         return cls(
-            latent_dim=model["latent_dim"], batch_size=model["batch_size"], learning_rate=model["learning_rate"],
-            adam_betas=tuple(model["adam_betas"]), discriminator=dict(model.get("discriminator") or {}),
-            epochs=training.get("epochs"), steps=training.get("steps"),
+            latent_dim=model["latent_dim"],
+            batch_size=model["batch_size"],
+            learning_rate=model["learning_rate"],
+            adam_betas=tuple(model["adam_betas"]),
+            discriminator=dict(model.get("discriminator") or {}),
+            epochs=training.get("epochs"),
+            steps=training.get("steps"),
             checkpoint_every=checkpoint_every or training["checkpoint_every"],
-            log_every=training["log_every"], precision=training["precision"],
+            log_every=training["log_every"],
+            precision=training["precision"],
             options=dict(settings.get("options", {})),
         )
 
@@ -112,37 +117,51 @@ def pick_device(requested: str | torch.device) -> torch.device:
             return torch.device("cuda")
         given = allocated_gpus()
         if given:
-            raise TrainingError(f"training.device is 'auto' and this job was given a GPU ({given}), but "
-                                f"{_torch_build()} sees none; it would train on the CPU: {GPU_ADVICE}")
+            raise TrainingError(
+                f"training.device is 'auto' and this job was given a GPU ({given}), but "
+                f"{_torch_build()} sees none; it would train on the CPU: {GPU_ADVICE}"
+            )
         return torch.device("cpu")
     device = torch.device(requested)
     if device.type == "cuda":
         visible = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if not visible:
-            raise TrainingError(f"training.device is '{requested}' but {_torch_build()} sees no GPU here "
-                                f"({hidden_by_environment() or 'no usable CUDA device'}): {GPU_ADVICE}")
+            raise TrainingError(
+                f"training.device is '{requested}' but {_torch_build()} sees no GPU here "
+                f"({hidden_by_environment() or 'no usable CUDA device'}): {GPU_ADVICE}"
+            )
         if device.index is not None and device.index >= visible:
-            raise TrainingError(f"training.device is '{requested}' but only {visible} CUDA GPU(s) are visible "
-                                f"(cuda:0 to cuda:{visible - 1})")
+            raise TrainingError(
+                f"training.device is '{requested}' but only {visible} CUDA GPU(s) are visible "
+                f"(cuda:0 to cuda:{visible - 1})"
+            )
     return device
 
 
-def run_facts(device: torch.device, precision: str, pack_size: int, channels_last: bool = False,
-              compile: bool | str = False) -> dict:
+def run_facts(
+    device: torch.device, precision: str, pack_size: int, channels_last: bool = False, compile: bool | str = False
+) -> dict:
     """What ran a training job: the first line of its log and a section of each cell's summary.json."""
     return {
-        "device": str(device), "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
-        "torch": torch.__version__, "cuda_build": torch.version.cuda, "precision": precision,
-        "pack_size": pack_size, "channels_last": channels_last, "compile": compile,
+        "device": str(device),
+        "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
+        "torch": torch.__version__,
+        "cuda_build": torch.version.cuda,
+        "precision": precision,
+        "pack_size": pack_size,
+        "channels_last": channels_last,
+        "compile": compile,
     }
 
 
 def describe(facts: dict) -> str:
     on = f"{facts['device']} ({facts['gpu']})" if facts["gpu"] else facts["device"]
     build = f"CUDA {facts['cuda_build']}" if facts["cuda_build"] else "CPU-only build"
-    return (f"device {on}, torch {facts['torch']} ({build}), precision {facts['precision']}, "
-            f"pack of {facts['pack_size']}, channels-last {'on' if facts['channels_last'] else 'off'}, "
-            f"compile {facts['compile'] or 'off'}")
+    return (
+        f"device {on}, torch {facts['torch']} ({build}), precision {facts['precision']}, "
+        f"pack of {facts['pack_size']}, channels-last {'on' if facts['channels_last'] else 'off'}, "
+        f"compile {facts['compile'] or 'off'}"
+    )
 
 
 def compiled(fn, compile: bool | str):
@@ -181,8 +200,16 @@ def checkpoint_device_type(state: dict) -> str:
 class CellTrainer:
     """Everything one cell's training owns: models, optimisers, RNGs, data order, log rows."""
 
-    def __init__(self, packed, cell: Cell, settings: TrainSettings, device: torch.device, pack_size: int = 1,
-                 channels_last: bool = False, compile: bool | str = False):
+    def __init__(
+        self,
+        packed,
+        cell: Cell,
+        settings: TrainSettings,
+        device: torch.device,
+        pack_size: int = 1,
+        channels_last: bool = False,
+        compile: bool | str = False,
+    ):
         """``packed``: the bit-packed images, a numpy array or a tensor (one already on ``device`` is shared);
         ``pack_size``: how many cells train together with this one (see dislab.training.pack), for the summary;
         ``channels_last`` and ``compile`` (see ``compiled``): how the step runs (the same arithmetic, other
@@ -197,8 +224,9 @@ class CellTrainer:
             self.discriminator = None
             if self.objective.uses_discriminator:
                 d = settings.discriminator
-                self.discriminator = Discriminator(settings.latent_dim, d["hidden_units"], d["hidden_layers"],
-                                                   d["leaky_relu_slope"])
+                self.discriminator = Discriminator(
+                    settings.latent_dim, d["hidden_units"], d["hidden_layers"], d["leaky_relu_slope"]
+                )
         self.model.to(device)
         self.channels_last = channels_last
         if channels_last:
@@ -277,26 +305,38 @@ class CellTrainer:
         bad = ~np.isfinite(values[:, defined]).all(axis=1)
         if bad.any():
             at = first_step + int(np.argmax(bad))
-            kept = f"the last good checkpoint (step {self.saved_step}) is kept" if self.saved_step else "no checkpoint was written yet"
+            kept = (
+                f"the last good checkpoint (step {self.saved_step}) is kept"
+                if self.saved_step
+                else "no checkpoint was written yet"
+            )
             raise TrainingError(
                 f"cell {self.cell}: the loss became NaN or infinite at step {at}; training stopped and {kept}. "
                 "Lower the learning rate or the strength, or check the data."
             )
         means = np.where(defined, np.nanmean(np.where(defined, values, 0.0), axis=0), np.nan)
         last = first_step + len(buffer)
-        row = {"step": last, "epoch": last / self.sampler.steps_per_epoch,
-               "steps_per_s": len(buffer) / max(seconds, 1e-9)}
+        row = {
+            "step": last,
+            "epoch": last / self.sampler.steps_per_epoch,
+            "steps_per_s": len(buffer) / max(seconds, 1e-9),
+        }
         row.update({k: (None if np.isnan(v) else float(v)) for k, v in zip(RECORDED, means)})
         self.rows.append(row)
 
     # -- checkpoints --------------------------------------------------------------------------------
     def state(self) -> dict:
         return {
-            "cell": asdict(self.cell), "fingerprint": self.settings.fingerprint(), "step": self.step,
-            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "cell": asdict(self.cell),
+            "fingerprint": self.settings.fingerprint(),
+            "step": self.step,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
             "discriminator": self.discriminator.state_dict() if self.discriminator else None,
             "disc_optimizer": self.disc_optimizer.state_dict() if self.disc_optimizer else None,
-            "noise_rng": self.noise.get_state(), "rows": self.rows, "device_type": self.device.type,
+            "noise_rng": self.noise.get_state(),
+            "rows": self.rows,
+            "device_type": self.device.type,
         }
 
     def load_state(self, state: dict) -> None:
@@ -315,8 +355,12 @@ class CellTrainer:
     def save(self, path: Path) -> None:
         """Write ``resume.pt``, unless the weights are no longer finite: the one on disk stays the last good one."""
         if not self.weights_finite():
-            log.warning("%s: the weights at step %d are not finite; resume.pt is not updated (it stays at step %s)",
-                        self.cell, self.step, self.saved_step)
+            log.warning(
+                "%s: the weights at step %d are not finite; resume.pt is not updated (it stays at step %s)",
+                self.cell,
+                self.step,
+                self.saved_step,
+            )
             return
         save_torch(self.state(), path)
         self.saved_step = self.step
@@ -334,9 +378,14 @@ class CellTrainer:
             return False
         written_on = checkpoint_device_type(state)
         if written_on != self.device.type:
-            log.warning("checkpoint %s was written on %s and this job runs on %s, whose data order and noise are other "
-                        "streams; starting %s from step 0 (train a cell on one kind of device)", path, written_on,
-                        self.device.type, self.cell)
+            log.warning(
+                "checkpoint %s was written on %s and this job runs on %s, whose data order and noise are other "
+                "streams; starting %s from step 0 (train a cell on one kind of device)",
+                path,
+                written_on,
+                self.device.type,
+                self.cell,
+            )
             return False
         try:
             self.load_state(state)
@@ -350,8 +399,14 @@ class CellTrainer:
     def run(self, checkpoint: Path, progress: bool = True) -> None:
         s = self.settings
         self.try_resume(checkpoint)
-        bar = tqdm(total=self.total_steps, initial=self.step, desc=str(self.cell), unit="step",
-                   disable=not progress, mininterval=10)
+        bar = tqdm(
+            total=self.total_steps,
+            initial=self.step,
+            desc=str(self.cell),
+            unit="step",
+            disable=not progress,
+            mininterval=10,
+        )
         buffer, first, started = [], self.step, time.perf_counter()
         self.model.train()
         try:  # the bar's last line goes out before an error's message, not after it
@@ -371,7 +426,9 @@ class CellTrainer:
     # -- outputs ------------------------------------------------------------------------------------
     def write_outputs(self, outdir: Path, wall_seconds: float, facts: dict | None = None) -> dict:
         final = {
-            "cell": asdict(self.cell), "step": self.step, "latent_dim": self.settings.latent_dim,
+            "cell": asdict(self.cell),
+            "step": self.step,
+            "latent_dim": self.settings.latent_dim,
             "model": self.model.state_dict(),
             "discriminator": self.discriminator.state_dict() if self.discriminator else None,
         }
@@ -383,20 +440,33 @@ class CellTrainer:
         write_text(outdir / "train_log.csv", buf.getvalue())
         last = self.rows[-1]
         summary = {
-            "cell": asdict(self.cell), "steps": self.step, "epochs": self.step / self.sampler.steps_per_epoch,
-            "steps_per_epoch": self.sampler.steps_per_epoch, "device": str(self.device), "pack_size": self.pack_size,
-            "parameters": count_parameters(self.model), "wall_seconds": wall_seconds,
+            "cell": asdict(self.cell),
+            "steps": self.step,
+            "epochs": self.step / self.sampler.steps_per_epoch,
+            "steps_per_epoch": self.sampler.steps_per_epoch,
+            "device": str(self.device),
+            "pack_size": self.pack_size,
+            "parameters": count_parameters(self.model),
+            "wall_seconds": wall_seconds,
             "mean_steps_per_s": float(np.mean([r["steps_per_s"] for r in self.rows])),
             "final": {k: last[k] for k in RECORDED},
-            "run": facts or run_facts(self.device, self.settings.precision, self.pack_size, self.channels_last,
-                                      self.compile),
+            "run": facts
+            or run_facts(self.device, self.settings.precision, self.pack_size, self.channels_last, self.compile),
         }
         write_json(outdir / "summary.json", summary)
         return summary
 
 
-def train_cell(packed: np.ndarray, cell: Cell, settings: TrainSettings, outdir, device: str = "auto",
-               progress: bool = True, channels_last: bool = False, compile: bool | str = False) -> dict:
+def train_cell(
+    packed: np.ndarray,
+    cell: Cell,
+    settings: TrainSettings,
+    outdir,
+    device: str = "auto",
+    progress: bool = True,
+    channels_last: bool = False,
+    compile: bool | str = False,
+) -> dict:
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     checkpoint = outdir / "resume.pt"

@@ -10,9 +10,7 @@ from dislab.gpu import OTHER_DEVICE, no_gpu_here
 # Every rule calls `python -m dislab ...`, imported from this checkout. Without conda, `python` is the one
 # running Snakemake (the project's venv, activated or not); a rule's conda environment puts its own first.
 # envvars passes both variables on to cluster jobs.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    path for path in (DISLAB_DIR, os.environ.get("PYTHONPATH")) if path
-)
+os.environ["PYTHONPATH"] = os.pathsep.join(path for path in (DISLAB_DIR, os.environ.get("PYTHONPATH")) if path)
 search_path = os.environ.get("PATH", "")
 os.environ["PATH"] = os.pathsep.join((os.path.dirname(sys.executable), search_path))
 
@@ -102,11 +100,15 @@ def training_packs(size):
             for start in range(0, len(cells), size):
                 chunk = cells[start : start + size]
                 seeds = "-".join(str(c["seed"]) for c in chunk)
-                packs.append({
-                    "model": model, "strength": strength_tag(s), "cells": chunk,
-                    "rule": f"train_{model}_{strength_tag(s).replace('.', 'p')}_seeds{seeds.replace('-', '_')}",
-                    "log": f"logs/train/{model}/{strength_tag(s)}/seeds{seeds}.log",
-                })
+                packs.append(
+                    {
+                        "model": model,
+                        "strength": strength_tag(s),
+                        "cells": chunk,
+                        "rule": f"train_{model}_{strength_tag(s).replace('.', 'p')}_seeds{seeds.replace('-', '_')}",
+                        "log": f"logs/train/{model}/{strength_tag(s)}/seeds{seeds}.log",
+                    }
+                )
     return packs
 
 
@@ -118,11 +120,14 @@ def train_settings(model):
     training = config["training"]
     length = {"steps": training["steps"]} if training["steps"] else {"epochs": training["epochs"]}
     options = {k: v for k, v in config["models"][model].items() if k != "strengths"}
-    return json.dumps({
-        "model": network,
-        "training": {"precision": training["precision"], "log_every": training["log_every"], **length},
-        "options": options,
-    }, sort_keys=True)
+    return json.dumps(
+        {
+            "model": network,
+            "training": {"precision": training["precision"], "log_every": training["log_every"], **length},
+            "options": options,
+        },
+        sort_keys=True,
+    )
 
 
 def refuse_training_without_a_gpu():
@@ -144,6 +149,28 @@ def shown_path(path):
     """A config file as the user would type it: relative to where Snakemake runs when it lies below it."""
     relative = os.path.relpath(path)
     return path if relative.startswith("..") else relative
+
+
+def thesis_config():
+    """config/thesis.yaml, the thesis' setup, with the schema's defaults: what the fidelity table compares with."""
+    import yaml
+
+    with open(os.path.join(DISLAB_DIR, "config", "thesis.yaml")) as handle:
+        thesis = yaml.safe_load(handle)
+    validate(thesis, os.path.join(DISLAB_DIR, "workflow", "schemas", "config.schema.yaml"))
+    return thesis
+
+
+def fidelity_settings():
+    """The run's setup and the thesis' (only what decides whether a number compares), and the active-latent bar."""
+    keys = ("model", "training", "models", "seeds", "metrics", "downstream")
+    return as_json(
+        {
+            "config": {key: config[key] for key in keys},
+            "thesis": {key: value for key, value in thesis_config().items() if key in keys},
+            "active_kl_threshold": config["figures"]["active_kl_threshold"],
+        }
+    )
 
 
 def as_json(value):

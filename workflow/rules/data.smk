@@ -4,16 +4,16 @@
 rule download_dsprites:
     output:
         DATASET_FILES["download"],
-    params:
-        dataset=as_json(config["dataset"]),
-    threads: RESOURCES["light"]["threads"]
-    resources:
-        mem_mb=RESOURCES["light"]["mem_mb"],
-        runtime=RESOURCES["light"]["runtime_minutes"],
     log:
         "logs/data/download_dsprites.log",
     conda:
         "../../envs/data.yaml"
+    threads: RESOURCES["light"]["threads"]
+    resources:
+        mem_mb=RESOURCES["light"]["mem_mb"],
+        runtime=RESOURCES["light"]["runtime_minutes"],
+    params:
+        dataset=as_json(config["dataset"]),
     shell:
         "python -m dislab download --dataset {params.dataset:q} --out {output:q} > {log:q} 2>&1"
 
@@ -21,16 +21,16 @@ rule download_dsprites:
 rule render_dsprites:
     output:
         DATASET_FILES["synthetic"],
-    params:
-        grid=as_json(config["dataset"]["synthetic_grid"]),
-    threads: RESOURCES["evaluate"]["threads"]
-    resources:
-        mem_mb=RESOURCES["evaluate"]["mem_mb"],
-        runtime=RESOURCES["evaluate"]["runtime_minutes"],
     log:
         "logs/data/render_dsprites.log",
     conda:
         "../../envs/data.yaml"
+    threads: RESOURCES["evaluate"]["threads"]
+    resources:
+        mem_mb=RESOURCES["evaluate"]["mem_mb"],
+        runtime=RESOURCES["evaluate"]["runtime_minutes"],
+    params:
+        grid=as_json(config["dataset"]["synthetic_grid"]),
     shell:
         "python -m dislab render --grid {params.grid:q} --workers {threads} --out {output:q} > {log:q} 2>&1"
 
@@ -40,16 +40,16 @@ rule check_dataset:
         dataset_file(),
     output:
         "results/data/dataset.json",
-    params:
-        dataset=as_json(dataset_check_settings()),
-    threads: RESOURCES["light"]["threads"]
-    resources:
-        mem_mb=RESOURCES["light"]["mem_mb"],
-        runtime=RESOURCES["light"]["runtime_minutes"],
     log:
         "logs/data/check_dataset.log",
     conda:
         "../../envs/data.yaml"
+    threads: RESOURCES["light"]["threads"]
+    resources:
+        mem_mb=RESOURCES["light"]["mem_mb"],
+        runtime=RESOURCES["light"]["runtime_minutes"],
+    params:
+        dataset=as_json(dataset_check_settings()),
     shell:
         "python -m dislab check-dataset --dataset {params.dataset:q} --file {input:q} --out {output:q} > {log:q} 2>&1"
 
@@ -65,17 +65,17 @@ rule figure_dataset:
             category="Figures",
         ),
         pdf="results/figures/fig5_01_dataset.pdf",
-    params:
-        seed=config["figures"]["random_seed"],
+    log:
+        "logs/figures/fig5_01_dataset.log",
+    group:
+        "figures"
+    conda:
+        "../../envs/plots.yaml"
     threads: RESOURCES["light"]["threads"]
     resources:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
-    group:
-        "figures"
-    log:
-        "logs/figures/fig5_01_dataset.log",
-    conda:
-        "../../envs/plots.yaml"
+    params:
+        seed=config["figures"]["random_seed"],
     shell:
         "python -m dislab figure-dataset --data {input.data:q} --seed {params.seed} --out {output.png:q} > {log:q} 2>&1"

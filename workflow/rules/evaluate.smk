@@ -4,9 +4,11 @@ DOWNSTREAM_MODELS = (
     list(config["models"]) if config["downstream"]["models"] == "all" else config["downstream"]["models"]
 )
 DOWNSTREAM_CELLS = [c for c in CELLS if c["model"] in DOWNSTREAM_MODELS]
-METRIC_FILES = expand("results/metrics/{model}/{strength}/seed{seed}.json", zip, **{
-    k: [c[k] for c in CELLS] for k in ("model", "strength", "seed")
-})
+METRIC_FILES = expand(
+    "results/metrics/{model}/{strength}/seed{seed}.json",
+    zip,
+    **{k: [c[k] for c in CELLS] for k in ("model", "strength", "seed")},
+)
 DOWNSTREAM_FILES = [f"results/downstream/{c['model']}/{c['strength']}/seed{c['seed']}.json" for c in DOWNSTREAM_CELLS]
 TABLES = {
     "metrics": "results/tables/metrics.csv",
@@ -42,18 +44,18 @@ rule evaluate:
         model="results/models/{model}/{strength}/seed{seed}/model.pt",
     output:
         "results/metrics/{model}/{strength}/seed{seed}.json",
-    params:
-        settings=as_json(config["metrics"]),
+    log:
+        "logs/evaluate/{model}/{strength}/seed{seed}.log",
     group:
         "evaluate"
+    conda:
+        "../../envs/evaluate.yaml"
     threads: RESOURCES["evaluate"]["threads"]
     resources:
         mem_mb=RESOURCES["evaluate"]["mem_mb"],
         runtime=RESOURCES["evaluate"]["runtime_minutes"],
-    log:
-        "logs/evaluate/{model}/{strength}/seed{seed}.log",
-    conda:
-        "../../envs/evaluate.yaml"
+    params:
+        settings=as_json(config["metrics"]),
     shell:
         "python -m dislab evaluate --data {input.data:q} --model-file {input.model:q} --settings {params.settings:q}"
         " --threads {threads} --out {output:q} > {log:q} 2>&1"
@@ -66,18 +68,18 @@ rule downstream:
         model="results/models/{model}/{strength}/seed{seed}/model.pt",
     output:
         "results/downstream/{model}/{strength}/seed{seed}.json",
-    params:
-        settings=as_json({**config["downstream"], "random_seed": config["metrics"]["random_seed"]}),
+    log:
+        "logs/downstream/{model}/{strength}/seed{seed}.log",
     group:
         "evaluate"
+    conda:
+        "../../envs/evaluate.yaml"
     threads: RESOURCES["evaluate"]["threads"]
     resources:
         mem_mb=RESOURCES["evaluate"]["mem_mb"],
         runtime=RESOURCES["evaluate"]["runtime_minutes"],
-    log:
-        "logs/downstream/{model}/{strength}/seed{seed}.log",
-    conda:
-        "../../envs/evaluate.yaml"
+    params:
+        settings=as_json({**config["downstream"], "random_seed": config["metrics"]["random_seed"]}),
     shell:
         "python -m dislab downstream --data {input.data:q} --model-file {input.model:q}"
         " --settings {params.settings:q} --threads {threads} --out {output:q} > {log:q} 2>&1"
@@ -99,26 +101,59 @@ rule tables:
         downstream=DOWNSTREAM_FILES,
     output:
         **{
-            key: report(path, caption=f"../report/{TABLE_CAPTIONS[key]}.rst", category="Tables")
-            if key in TABLE_CAPTIONS
-            else path
+            key: (
+                report(path, caption=f"../report/{TABLE_CAPTIONS[key]}.rst", category="Tables")
+                if key in TABLE_CAPTIONS
+                else path
+            )
             for key, path in TABLES.items()
         },
-    params:
-        outputs=lambda wildcards, output: " ".join(
-            f"--{key.replace('_', '-')} {path}" for key, path in output.items()
-        ),
-    threads: RESOURCES["light"]["threads"]
-    resources:
-        mem_mb=RESOURCES["light"]["mem_mb"],
-        runtime=RESOURCES["light"]["runtime_minutes"],
     log:
         "logs/tables.log",
     conda:
         "../../envs/evaluate.yaml"
+    threads: RESOURCES["light"]["threads"]
+    resources:
+        mem_mb=RESOURCES["light"]["mem_mb"],
+        runtime=RESOURCES["light"]["runtime_minutes"],
+    params:
+        outputs=lambda wildcards, output: " ".join(f"--{key.replace('_', '-')} {path}" for key, path in output.items()),
     shell:
         "python -m dislab tables --metric-files {input.metrics:q} --downstream-files {input.downstream:q}"
         " {params.outputs} > {log:q} 2>&1"
+
+
+FIDELITY = {
+    "csv": "results/tables/fidelity.csv",
+    "claims": "results/tables/fidelity_claims.csv",
+    "md": "results/tables/fidelity.md",
+}
+
+
+rule fidelity:
+    input:
+        metrics=METRIC_FILES,
+        downstream=DOWNSTREAM_FILES,
+        dataset="results/data/dataset.json",
+        thesis_values=os.path.join(DISLAB_DIR, "dislab", "reference", "thesis_values.csv"),
+    output:
+        csv=report(FIDELITY["csv"], caption="../report/fidelity.rst", category="Fidelity"),
+        claims=report(FIDELITY["claims"], caption="../report/fidelity_claims.rst", category="Fidelity"),
+        md=FIDELITY["md"],
+    log:
+        "logs/fidelity.log",
+    conda:
+        "../../envs/evaluate.yaml"
+    threads: RESOURCES["light"]["threads"]
+    resources:
+        mem_mb=RESOURCES["light"]["mem_mb"],
+        runtime=RESOURCES["light"]["runtime_minutes"],
+    params:
+        settings=fidelity_settings(),
+    shell:
+        "python -m dislab fidelity --metric-files {input.metrics:q} --downstream-files {input.downstream:q}"
+        " --dataset {input.dataset:q} --thesis-values {input.thesis_values:q} --settings {params.settings:q}"
+        " --csv {output.csv:q} --claims {output.claims:q} --md {output.md:q} > {log:q} 2>&1"
 
 
 for figure, correlation in EVALUATION_FIGURES.items():
@@ -132,19 +167,19 @@ for figure, correlation in EVALUATION_FIGURES.items():
         output:
             png=report(f"results/figures/{figure}.png", caption=f"../report/{figure}.rst", category="Figures"),
             pdf=f"results/figures/{figure}.pdf",
-        params:
-            name=figure,
-            correlation=f"--correlation {correlation}" if correlation else "",
+        log:
+            f"logs/figures/{figure}.log",
+        group:
+            "figures"
+        conda:
+            "../../envs/plots.yaml"
         threads: RESOURCES["light"]["threads"]
         resources:
             mem_mb=RESOURCES["light"]["mem_mb"],
             runtime=RESOURCES["light"]["runtime_minutes"],
-        group:
-            "figures"
-        log:
-            f"logs/figures/{figure}.log",
-        conda:
-            "../../envs/plots.yaml"
+        params:
+            name=figure,
+            correlation=f"--correlation {correlation}" if correlation else "",
         shell:
             "python -m dislab figure-evaluation --name {params.name} --table {input.table:q} {params.correlation}"
             " --out {output.png:q} > {log:q} 2>&1"

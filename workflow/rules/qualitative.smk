@@ -29,20 +29,20 @@ for figure, (kind, cells) in QUALITATIVE_FIGURES.items():
         output:
             png=report(f"results/figures/{figure}.png", caption=f"../report/{figure}.rst", category="Figures"),
             pdf=f"results/figures/{figure}.pdf",
-        params:
-            kind=kind,
-            number=figure[3:7].replace("_0", ".").replace("_", "."),
-            settings=as_json(FIGURE_SETTINGS),
+        log:
+            f"logs/figures/{figure}.log",
+        group:
+            "figures"
+        conda:
+            "../../envs/plots.yaml"
         threads: RESOURCES["light"]["threads"]
         resources:
             mem_mb=RESOURCES["light"]["mem_mb"],
             runtime=RESOURCES["light"]["runtime_minutes"],
-        group:
-            "figures"
-        log:
-            f"logs/figures/{figure}.log",
-        conda:
-            "../../envs/plots.yaml"
+        params:
+            kind=kind,
+            number=figure[3:7].replace("_0", ".").replace("_", "."),
+            settings=as_json(FIGURE_SETTINGS),
         shell:
             "python -m dislab figure-qualitative --kind {params.kind} --number {params.number}"
             " --data {input.data:q} --models {input.models:q} --settings {params.settings:q}"

@@ -6,6 +6,8 @@ INDEXED = {
     **{f"results/figures/{name}.png": name for name in EVALUATION_FIGURES},
     **{f"results/figures/{name}.png": name for name in QUALITATIVE_FIGURES},
     **{TABLES[key]: caption for key, caption in TABLE_CAPTIONS.items() if key in TABLES},
+    FIDELITY["md"]: "fidelity",
+    FIDELITY["claims"]: "fidelity_claims",
 }
 
 
@@ -18,21 +20,22 @@ rule results_index:
     input:
         list(INDEXED),
         TABLES.values(),
+        FIDELITY.values(),
         captions=list(CAPTION_FILES.values()),  # editing a caption rewrites the index
     output:
         "results/README.md",
-    params:
-        entries=as_json(CAPTION_FILES),
-        config_files=[shown_path(path) for path in CONFIG_FILES],
-        dataset=as_json(config["dataset"]),
-    threads: RESOURCES["light"]["threads"]
-    resources:
-        mem_mb=RESOURCES["light"]["mem_mb"],
-        runtime=RESOURCES["light"]["runtime_minutes"],
     log:
         "logs/results_index.log",
     conda:
         "../../envs/plots.yaml"
+    threads: RESOURCES["light"]["threads"]
+    resources:
+        mem_mb=RESOURCES["light"]["mem_mb"],
+        runtime=RESOURCES["light"]["runtime_minutes"],
+    params:
+        entries=as_json(CAPTION_FILES),
+        config_files=[shown_path(path) for path in CONFIG_FILES],
+        dataset=as_json(config["dataset"]),
     shell:
         "python -m dislab results-index --entries {params.entries:q} --config-files {params.config_files:q}"
         " --dataset {params.dataset:q} --out {output:q} > {log:q} 2>&1"

@@ -2,7 +2,9 @@
 # (model, strength) in packs of that size, one job each (dislab/training/pack.py); every cell keeps its own files.
 TRAINING = config["training"]
 TRAIN_FLAGS = " ".join(
-    flag for flag, wanted in (("--channels-last", TRAINING["channels_last"]), ("--compile", TRAINING["compile"])) if wanted
+    flag
+    for flag, wanted in (("--channels-last", TRAINING["channels_last"]), ("--compile", TRAINING["compile"]))
+    if wanted
 )
 
 
@@ -16,21 +18,21 @@ if TRAINING["pack_size"] == 1:
             model="results/models/{model}/{strength}/seed{seed}/model.pt",
             train_log="results/models/{model}/{strength}/seed{seed}/train_log.csv",
             summary="results/models/{model}/{strength}/seed{seed}/summary.json",
-        params:
-            settings=lambda wildcards: train_settings(wildcards.model),
-            device=TRAINING["device"],
-            flags=TRAIN_FLAGS,
-            outdir=MODEL_DIR,
+        log:
+            "logs/train/{model}/{strength}/seed{seed}.log",
+        conda:
+            TRAIN_ENV
         threads: RESOURCES["train"]["threads"]
         resources:
             mem_mb=RESOURCES["train"]["mem_mb"],
             runtime=RESOURCES["train"]["runtime_minutes"],
             gpu=TRAIN_GPUS,
             checkpoint_every=TRAINING["checkpoint_every"],  # not a param: changing it must not retrain
-        log:
-            "logs/train/{model}/{strength}/seed{seed}.log",
-        conda:
-            TRAIN_ENV
+        params:
+            settings=lambda wildcards: train_settings(wildcards.model),
+            device=TRAINING["device"],
+            flags=TRAIN_FLAGS,
+            outdir=MODEL_DIR,
         shell:
             "python -m dislab train --data {input.data:q} --model {wildcards.model} --strength {wildcards.strength}"
             " --seed {wildcards.seed} --settings {params.settings:q} --device {params.device} --threads {threads}"
@@ -49,6 +51,16 @@ else:
                 model=cell_files("model.pt", pack["cells"]),
                 train_log=cell_files("train_log.csv", pack["cells"]),
                 summary=cell_files("summary.json", pack["cells"]),
+            log:
+                pack["log"],
+            conda:
+                TRAIN_ENV
+            threads: RESOURCES["train"]["threads"]
+            resources:
+                mem_mb=RESOURCES["train"]["mem_mb"],
+                runtime=RESOURCES["train"]["runtime_minutes"],
+                gpu=TRAIN_GPUS,
+                checkpoint_every=TRAINING["checkpoint_every"],  # not a param: changing it must not retrain
             params:
                 settings=train_settings(pack["model"]),
                 device=TRAINING["device"],
@@ -57,16 +69,6 @@ else:
                 strength=pack["strength"],
                 seeds=" ".join(str(c["seed"]) for c in pack["cells"]),
                 outdirs=lambda wildcards, output: " ".join(os.path.dirname(path) for path in output.model),
-            threads: RESOURCES["train"]["threads"]
-            resources:
-                mem_mb=RESOURCES["train"]["mem_mb"],
-                runtime=RESOURCES["train"]["runtime_minutes"],
-                gpu=TRAIN_GPUS,
-                checkpoint_every=TRAINING["checkpoint_every"],  # not a param: changing it must not retrain
-            log:
-                pack["log"],
-            conda:
-                TRAIN_ENV
             shell:
                 "python -m dislab train --data {input.data:q} --model {params.model} --strength {params.strength}"
                 " --seed {params.seeds} --settings {params.settings:q} --device {params.device} --threads {threads}"
@@ -96,19 +98,19 @@ rule figure_prior_samples:
             category="Figures",
         ),
         pdf="results/figures/fig5_02_prior_samples.pdf",
-    params:
-        seed=config["figures"]["random_seed"],
-        n=config["figures"]["num_prior_samples"],
+    log:
+        "logs/figures/fig5_02_prior_samples.log",
+    group:
+        "figures"
+    conda:
+        "../../envs/plots.yaml"
     threads: RESOURCES["light"]["threads"]
     resources:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
-    group:
-        "figures"
-    log:
-        "logs/figures/fig5_02_prior_samples.log",
-    conda:
-        "../../envs/plots.yaml"
+    params:
+        seed=config["figures"]["random_seed"],
+        n=config["figures"]["num_prior_samples"],
     shell:
         "python -m dislab figure-prior-samples --model {input.model:q} --num-samples {params.n}"
         " --seed {params.seed} --out {output.png:q} > {log:q} 2>&1"
@@ -126,19 +128,19 @@ rule figure_reconstructions:
             category="Figures",
         ),
         pdf="results/figures/fig5_03_reconstructions.pdf",
-    params:
-        seed=config["figures"]["random_seed"],
-        n=config["figures"]["num_reconstructions"],
+    log:
+        "logs/figures/fig5_03_reconstructions.log",
+    group:
+        "figures"
+    conda:
+        "../../envs/plots.yaml"
     threads: RESOURCES["light"]["threads"]
     resources:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
-    group:
-        "figures"
-    log:
-        "logs/figures/fig5_03_reconstructions.log",
-    conda:
-        "../../envs/plots.yaml"
+    params:
+        seed=config["figures"]["random_seed"],
+        n=config["figures"]["num_reconstructions"],
     shell:
         "python -m dislab figure-reconstructions --data {input.data:q} --model {input.model:q}"
         " --num-images {params.n} --seed {params.seed} --out {output.png:q} > {log:q} 2>&1"
@@ -154,16 +156,16 @@ rule figure_reconstruction_per_epoch:
             category="Figures",
         ),
         pdf="results/figures/fig5_04_reconstruction_per_epoch.pdf",
+    log:
+        "logs/figures/fig5_04_reconstruction_per_epoch.log",
+    group:
+        "figures"
+    conda:
+        "../../envs/plots.yaml"
     threads: RESOURCES["light"]["threads"]
     resources:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
-    group:
-        "figures"
-    log:
-        "logs/figures/fig5_04_reconstruction_per_epoch.log",
-    conda:
-        "../../envs/plots.yaml"
     shell:
         "python -m dislab figure-reconstruction-per-epoch --logs {input.logs:q} --out {output.png:q} > {log:q} 2>&1"
 
@@ -178,15 +180,15 @@ rule figure_objective_per_beta:
             category="Figures",
         ),
         pdf="results/figures/fig5_07_objective_per_beta.pdf",
+    log:
+        "logs/figures/fig5_07_objective_per_beta.log",
+    group:
+        "figures"
+    conda:
+        "../../envs/plots.yaml"
     threads: RESOURCES["light"]["threads"]
     resources:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
-    group:
-        "figures"
-    log:
-        "logs/figures/fig5_07_objective_per_beta.log",
-    conda:
-        "../../envs/plots.yaml"
     shell:
         "python -m dislab figure-objective-per-beta --logs {input.logs:q} --out {output.png:q} > {log:q} 2>&1"
