@@ -54,11 +54,8 @@ onstart:
 rule all:
     default_target: True
     input:
-        rules.figure_dataset.output,
         cell_files("model.pt"),
-        TRAINING_FIGURES,
+        [f.png for f in FIGURES],
         TABLES.values(),
         FIDELITY.values(),
-        expand("results/figures/{name}.png", name=EVALUATION_FIGURES),
-        expand("results/figures/{name}.png", name=QUALITATIVE_FIGURES),
         rules.results_index.output,

@@ -2,11 +2,9 @@
 
 glibc serves allocations above a moving threshold (128 KiB at first) with fresh ``mmap`` pages and returns freed
 heap memory above 128 KiB to the OS. A training step allocates and frees the same few-MB activations every time,
-so each step pays for page faults and zeroing again. On this project's 2-core CPU the plain eager training loop
-runs at 12.5-15.8 steps/s, and at about 20 once these two thresholds are raised (``scripts/bench.py``); the
-encoder pass of evaluation, in batches of 64, goes from about 6,400 to 11,000 images/s. Both thresholds must be
-set: setting either one switches off glibc's own adaptation of the other. Elsewhere than Linux/glibc this does
-nothing.
+so each step would pay for page faults and zeroing again (docs/performance.md measures what that costs). Both
+thresholds must be set: setting either one switches off glibc's own adaptation of the other. Elsewhere than
+Linux/glibc this does nothing.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import sys
 from dislab.allocator import keep_freed_memory
 from dislab.atomic import disk_full, is_disk_full
 from dislab.errors import DislabError
+from dislab.figures.registry import figures
 
 log = logging.getLogger("dislab")
 
@@ -209,11 +210,11 @@ def cmd_fidelity(args):
 def cmd_figure_evaluation(args):
     import pandas as pd
 
-    from dislab.figures.evaluation import EVALUATION_FIGURES
+    from dislab.figures.registry import BY_NAME
 
     table = pd.read_csv(args.table)
     corr = pd.read_csv(args.correlation, index_col=0) if args.correlation else None
-    EVALUATION_FIGURES[args.name](table, corr, args.out)
+    BY_NAME[args.name].function()(table, corr, args.out)
 
 
 def cmd_figure_qualitative(args):
@@ -221,23 +222,13 @@ def cmd_figure_qualitative(args):
 
     from dislab.cells import cell_from_path
     from dislab.data.loader import DSprites
-    from dislab.figures import qualitative as q
+    from dislab.figures.registry import BY_NAME
     from dislab.models.checkpoint import load_vae
 
     data = DSprites.load(args.data)
     entries = [(asdict(cell_from_path(path)), load_vae(path)) for path in args.models]
-    settings = args.settings
-    if args.kind in ("traversal-all", "traversal-active"):
-        q.figure_traversal(args.number, entries, data, settings, args.out, all_latents=args.kind == "traversal-all")
-    elif args.kind == "aggregate-posterior":
-        q.figure_aggregate_posterior(entries, data, settings, args.out)
-    else:
-        draw = {
-            "encoder-kde": q.figure_encoder_kde,
-            "corruption": q.figure_corruption,
-            "domain-shift": q.figure_domain_shift,
-        }[args.kind]
-        draw(*entries[0], data, settings, args.out)
+    figure = BY_NAME[args.name]
+    figure.function()(entries, data, args.settings, args.out, figure.number)
 
 
 def cmd_results_index(args):
@@ -366,26 +357,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_fidelity)
 
     p = sub.add_parser("figure-evaluation", help="a figure drawn from metrics.csv (5.9 ... 5.19)")
-    p.add_argument("--name", required=True, help="e.g. fig5_13_metric_correlation")
+    p.add_argument("--name", required=True, choices=[f.name for f in figures("evaluation")])
     p.add_argument("--table", required=True)
     p.add_argument("--correlation")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_figure_evaluation)
 
     p = sub.add_parser("figure-qualitative", help="traversals, KDEs, aggregate posteriors, domain-shift probes")
-    p.add_argument(
-        "--kind",
-        required=True,
-        choices=[
-            "traversal-all",
-            "traversal-active",
-            "encoder-kde",
-            "aggregate-posterior",
-            "corruption",
-            "domain-shift",
-        ],
-    )
-    p.add_argument("--number", required=True, help="the thesis figure number, e.g. 5.5")
+    p.add_argument("--name", required=True, choices=[f.name for f in figures("qualitative")])
     p.add_argument("--data", required=True)
     p.add_argument("--models", nargs="+", required=True)
     p.add_argument("--settings", type=json.loads, required=True)

@@ -11,6 +11,7 @@ import pytest
 
 from dislab.evaluation.tables import THESIS_METRICS, UNSUPERVISED, downstream_columns, spearman
 from dislab.figures import evaluation
+from dislab.figures.registry import FIGURES, figures
 
 GRIDS = {
     "tiny": ({"betavae": [1, 3], "factorvae": [10], "btcvae": [6], "dipvae": [10]}, 1),
@@ -67,24 +68,41 @@ def _overlaps(fig) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("size", list(GRIDS))
 def test_evaluation_figures_read_at_every_grid_size(size, monkeypatch, tmp_path):
-    figures = {}
-    monkeypatch.setattr(evaluation, "save_figure", lambda fig, out: figures.__setitem__(Path(out).stem, fig))
+    drawn = {}
+    monkeypatch.setattr(evaluation, "save_figure", lambda fig, out: drawn.__setitem__(Path(out).stem, fig))
     table = synthetic_table(*GRIDS[size])
     correlations = {
         "fig5_13_metric_correlation": spearman(table, THESIS_METRICS, THESIS_METRICS),
         "fig5_16_metric_vs_unsupervised": spearman(table, THESIS_METRICS, UNSUPERVISED),
         "fig5_19_downstream": spearman(table, downstream_columns(table), THESIS_METRICS),
     }
-    for name, draw in evaluation.EVALUATION_FIGURES.items():
-        draw(table, correlations.get(name), tmp_path / f"{name}.png")
-    assert set(figures) == set(evaluation.EVALUATION_FIGURES)
-    for name, fig in figures.items():
+    for figure in figures("evaluation"):
+        figure.function()(table, correlations.get(figure.name), tmp_path / f"{figure.name}.png")
+    assert set(drawn) == {f.name for f in figures("evaluation")}
+    for name, fig in drawn.items():
         assert _overlaps(fig) == [], name
         for ax in fig.axes:
             assert ax.yaxis.get_offset_text().get_text() == "", name  # e.g. "+2.66893e3"
             assert ax.xaxis.get_offset_text().get_text() == "", name
-    ax = figures["fig5_15_factorvae_metric_vs_lambda"].axes[0]
+    ax = drawn["fig5_15_factorvae_metric_vs_lambda"].axes[0]
     seeds_x = ax.collections[0].get_offsets()[:, 0]
     low, high = ax.get_xlim()
     assert low < seeds_x.min() and seeds_x.max() < high and high - low >= len(GRIDS[size][0]["factorvae"]) - 0.01
     assert np.all(np.abs(seeds_x - np.round(seeds_x)) < 0.1)  # each seed beside its own λ's tick
+
+
+def test_the_registry_names_every_figure_once_with_a_caption_and_a_drawing():
+    from conftest import REPO
+
+    assert [f.number for f in FIGURES] == [f"5.{k}" for k in range(1, 20)]  # Chapter 5's figures, each once
+    for figure in FIGURES:
+        assert figure.name.startswith(f"fig5_{int(figure.number.split('.')[1]):02d}_"), figure.name
+        assert (REPO / "workflow" / "report" / f"{figure.name}.rst").is_file(), figure.name
+        assert callable(figure.function()), figure.name
+    assert {f.name for f in figures("evaluation", models=["factorvae"], downstream=False)} == {
+        "fig5_11_reconstruction_by_model",
+        "fig5_13_metric_correlation",
+        "fig5_14_metric_distribution",
+        "fig5_15_factorvae_metric_vs_lambda",
+        "fig5_16_metric_vs_unsupervised",
+    }

@@ -93,3 +93,32 @@ def test_wrong_layouts_are_refused(tmp_path, tiny_data, change, message):
             h5["latents/values"] = arrays["values"]
     with pytest.raises(DatasetError, match=message):
         DSprites.load(path)
+
+
+def test_the_dataset_check_keeps_the_unpacked_images_and_jobs_read_them(tmp_path, tiny_hdf5):
+    import os
+    import shutil
+
+    import yaml
+    from conftest import REPO
+
+    from dislab.data.check import check_dataset
+    from dislab.data.loader import cache_path
+
+    data_file = tmp_path / tiny_hdf5.name
+    shutil.copy(tiny_hdf5, data_file)
+    check_dataset(data_file, yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())["dataset"])
+    cache = cache_path(data_file)
+    assert cache.is_file()
+    fresh, cached = DSprites.load(tiny_hdf5), DSprites.load(data_file)
+    for name in ("packed", "classes", "values"):
+        assert np.array_equal(getattr(fresh, name), getattr(cached, name)), name
+    assert cached.standin and cached.path == data_file
+
+    with h5py.File(data_file, "r+") as h5:  # the file changes after the check: its cache no longer applies
+        h5["imgs"][0] = 1 - h5["imgs"][0]
+    os.utime(data_file, ns=(0, os.stat(data_file).st_mtime_ns + 1_000_000))
+    assert not np.array_equal(DSprites.load(data_file).packed[0], fresh.packed[0])
+
+    cache.write_bytes(b"not a zip file")  # a damaged cache is passed over, not trusted
+    assert not np.array_equal(DSprites.load(data_file).packed[0], fresh.packed[0])

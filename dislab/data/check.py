@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dislab.data.download import digest_of, sha256_of, verify_sha256
-from dislab.data.loader import DSprites
+from dislab.data.loader import DSprites, write_cache
 from dislab.errors import DatasetError
 
 HDF5_SUFFIXES = (".hdf5", ".h5")
@@ -42,6 +42,8 @@ def check_dataset(path, dataset_config: dict) -> dict:
                 "the official HDF5 or NPZ release."
             ) from None
         raise
+    if path.suffix in HDF5_SUFFIXES:
+        write_cache(data)
     return {
         "source": source,
         "file": str(path),

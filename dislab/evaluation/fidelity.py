@@ -96,7 +96,9 @@ class Setup:
     def grid(self, model: str) -> list[str]:
         run = self.run["models"].get(model, {}).get("strengths")
         thesis = self.thesis["models"].get(model, {}).get("strengths")
-        return [] if run == thesis else [f"another grid ({strengths(run)}; thesis {strengths(thesis)})"]
+        if run == thesis:
+            return []
+        return [f"another grid of {MODEL_LABELS.get(model, model)} ({strengths(run)}; thesis {strengths(thesis)})"]
 
     def cells(self) -> list[str]:
         reasons = [r for model in self.thesis["models"] for r in self.grid(model)]

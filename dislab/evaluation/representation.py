@@ -1,8 +1,8 @@
 """The representation function the metrics see: factor classes -> encoder means, batched and memoised.
 
 dSprites has one image per factor combination, and the encoder mean is deterministic, so each image is
-encoded at most once per evaluation however often the metrics sample it (the β-VAE metric alone asks for
-1.92 M codes at the thesis' sizes; the dataset has 737,280 images).
+encoded at most once per evaluation however often the metrics sample it (the β-VAE metric alone asks for more
+codes than the dataset has images).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Figures drawn from the fan-in tables: 5.9, 5.11, 5.13, 5.14, 5.15, 5.16 and 5.19."""
+"""Figures drawn from the fan-in tables (5.9, 5.11, 5.13, 5.14, 5.15, 5.16, 5.19): each ``(table, corr, out_png)``,
+with metrics.csv as ``table`` and the figure's Spearman table (or None) as ``corr``."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def _heatmap(ax, corr: pd.DataFrame, row_labels, col_labels):
     ax.tick_params(axis="y", rotation=0)
 
 
-def fig5_09(table: pd.DataFrame, out_png) -> None:
+def fig5_09(table: pd.DataFrame, corr, out_png) -> None:
     data = table[table["model"] == "betavae"]
     fig, ax = plt.subplots(figsize=(6.5, 4.5), layout="constrained")
     colors = plt.cm.viridis(np.linspace(0, 0.9, data["strength"].nunique()))
@@ -63,7 +64,7 @@ def fig5_09(table: pd.DataFrame, out_png) -> None:
     save_figure(fig, out_png)
 
 
-def fig5_11(table: pd.DataFrame, out_png) -> None:
+def fig5_11(table: pd.DataFrame, corr, out_png) -> None:
     data = table.assign(cell=table.apply(_cell_label, axis=1))
     order = list(dict.fromkeys(data.sort_values(["model", "strength"])["cell"]))
     palette = {c: MODEL_COLORS[m] for c, m in zip(data["cell"], data["model"])}
@@ -88,7 +89,8 @@ def fig5_11(table: pd.DataFrame, out_png) -> None:
     save_figure(fig, out_png)
 
 
-def fig5_13(corr: pd.DataFrame, n_cells: int, out_png) -> None:
+def fig5_13(table: pd.DataFrame, corr: pd.DataFrame, out_png) -> None:
+    n_cells = len(table)
     fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
     labels = [METRIC_LABELS[m] for m in corr.index]
     _heatmap(ax, corr, labels, [METRIC_LABELS[m] for m in corr.columns])
@@ -98,7 +100,7 @@ def fig5_13(corr: pd.DataFrame, n_cells: int, out_png) -> None:
     save_figure(fig, out_png)
 
 
-def fig5_14(table: pd.DataFrame, out_png) -> None:
+def fig5_14(table: pd.DataFrame, corr, out_png) -> None:
     models = list(dict.fromkeys(table["model"]))
     fig, axes = plt.subplots(1, 3, figsize=(max(13, 1.3 * len(models) * 3), 4.5), layout="constrained")
     for ax, metric in zip(axes, THESIS_METRICS):
@@ -123,7 +125,7 @@ def fig5_14(table: pd.DataFrame, out_png) -> None:
     save_figure(fig, out_png)
 
 
-def fig5_15(table: pd.DataFrame, out_png) -> None:
+def fig5_15(table: pd.DataFrame, corr, out_png) -> None:
     data = table[table["model"] == "factorvae"]
     fig, ax = plt.subplots(figsize=(6.5, 4.3), layout="constrained")
     strengths = sorted(data["strength"].unique())
@@ -150,7 +152,8 @@ def fig5_15(table: pd.DataFrame, out_png) -> None:
     save_figure(fig, out_png)
 
 
-def fig5_16(corr: pd.DataFrame, n_cells: int, out_png) -> None:
+def fig5_16(table: pd.DataFrame, corr: pd.DataFrame, out_png) -> None:
+    n_cells = len(table)
     fig, ax = plt.subplots(figsize=(5.5, 4.3), layout="constrained")
     _heatmap(ax, corr, [METRIC_LABELS[m] for m in corr.index], [UNSUPERVISED_LABELS[c] for c in corr.columns])
     fig.suptitle(
@@ -210,14 +213,3 @@ def fig5_19(table: pd.DataFrame, corr: pd.DataFrame, out_png) -> None:
     ax_b.set_title("(b) Spearman correlation\nwith the metrics")
     fig.suptitle(f"Figure 5.19 — downstream task: gradient-boosted trees on the encoder mean ({len(data)} models)")
     save_figure(fig, out_png)
-
-
-EVALUATION_FIGURES = {
-    "fig5_09_reconstruction_vs_betavae_metric": lambda t, c, out: fig5_09(t, out),
-    "fig5_11_reconstruction_by_model": lambda t, c, out: fig5_11(t, out),
-    "fig5_13_metric_correlation": lambda t, c, out: fig5_13(c, len(t), out),
-    "fig5_14_metric_distribution": lambda t, c, out: fig5_14(t, out),
-    "fig5_15_factorvae_metric_vs_lambda": lambda t, c, out: fig5_15(t, out),
-    "fig5_16_metric_vs_unsupervised": lambda t, c, out: fig5_16(c, len(t), out),
-    "fig5_19_downstream": lambda t, c, out: fig5_19(t, c, out),
-}

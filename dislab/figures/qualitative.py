@@ -146,7 +146,18 @@ def figure_traversal(number: str, entries, data, settings: dict, out_png, all_la
     save_figure(fig, out_png)
 
 
-def figure_encoder_kde(cell, model, data, settings: dict, out_png) -> None:
+def traversal_all(entries, data, settings: dict, out_png, number: str) -> None:
+    """Traversals of every latent, sorted by KL (Figure 5.5)."""
+    figure_traversal(number, entries, data, settings, out_png, all_latents=True)
+
+
+def traversal_active(entries, data, settings: dict, out_png, number: str) -> None:
+    """Traversals of the active latents of one or several models (Figures 5.8, 5.10)."""
+    figure_traversal(number, entries, data, settings, out_png, all_latents=False)
+
+
+def figure_encoder_kde(entries, data, settings: dict, out_png, number: str) -> None:
+    ((cell, model),) = entries
     spec = TraversalSpec(settings)
     mu, sigma, kl = _model_stats(model, data, spec.num_points, settings["random_seed"])
     active = set(active_latents(kl, spec.threshold).tolist())
@@ -170,14 +181,14 @@ def figure_encoder_kde(cell, model, data, settings: dict, out_png) -> None:
             if dims:
                 ax.legend(fontsize=7)
     fig.suptitle(
-        f"Figure 5.6 — encoder μ and σ over {len(mu):,} points, {_cell_title(cell)}; "
+        f"Figure {number} — encoder μ and σ over {len(mu):,} points, {_cell_title(cell)}; "
         f"active = KL > {spec.threshold:g} nats"
     )
     fig.tight_layout()
     save_figure(fig, out_png)
 
 
-def figure_aggregate_posterior(entries, data, settings: dict, out_png) -> None:
+def figure_aggregate_posterior(entries, data, settings: dict, out_png, number: str) -> None:
     spec = TraversalSpec(settings)
     grid = np.linspace(-4, 4, 200)
     latent_dim = entries[0][1].latent_dim
@@ -205,7 +216,7 @@ def figure_aggregate_posterior(entries, data, settings: dict, out_png) -> None:
             f"({'ab'[r] if r < 2 else r}) {MODEL_LABELS[cell['model']]}\n{strength_tag(cell['strength'])}", fontsize=8
         )
     fig.suptitle(
-        f"Figure 5.12 — aggregate posterior q(z_i) from {spec.num_points:,} samples (bars) against N(0, 1) "
+        f"Figure {number} — aggregate posterior q(z_i) from {spec.num_points:,} samples (bars) against N(0, 1) "
         "(line); latents sorted by KL, most informative on the left"
     )
     fig.tight_layout()
@@ -237,17 +248,19 @@ def _probe_figure(number: str, cell, model, data, settings, inputs, out_png, cap
     save_figure(fig, out_png)
 
 
-def figure_corruption(cell, model, data, settings: dict, out_png) -> None:
+def figure_corruption(entries, data, settings: dict, out_png, number: str) -> None:
+    ((cell, model),) = entries
     rng = np.random.default_rng(settings["random_seed"])
     image = data.images([nearest_image_index(data, settings["input_image"])])[0]
     inputs = [
         (f"pixels flipped with probability {p:g}", flip_pixels(image, p, rng)) for p in settings["flip_probabilities"]
     ]
     inputs.append(("pure noise (each pixel on with probability 0.5)", (rng.random(image.shape) < 0.5).astype(np.uint8)))
-    _probe_figure("5.17", cell, model, data, settings, inputs, out_png, "traversals of corrupted inputs")
+    _probe_figure(number, cell, model, data, settings, inputs, out_png, "traversals of corrupted inputs")
 
 
-def figure_domain_shift(cell, model, data, settings: dict, out_png) -> None:
+def figure_domain_shift(entries, data, settings: dict, out_png, number: str) -> None:
+    ((cell, model),) = entries
     spec = settings["input_image"]
     triangle = render("triangle", spec["scale"], spec["orientation"], spec["posX"], spec["posY"])
     image = data.images([nearest_image_index(data, spec)])[0]
@@ -255,4 +268,4 @@ def figure_domain_shift(cell, model, data, settings: dict, out_png) -> None:
         ("a triangle drawn by the renderer (no triangle in dSprites)", triangle),
         ("the input image with its colours inverted", 1 - image),
     ]
-    _probe_figure("5.18", cell, model, data, settings, inputs, out_png, "traversals of out-of-domain inputs")
+    _probe_figure(number, cell, model, data, settings, inputs, out_png, "traversals of out-of-domain inputs")

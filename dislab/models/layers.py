@@ -14,13 +14,13 @@ TAPS = {0: ((1, 0), (3, -1)), 1: ((2, 0), (0, 1))}
 class ConvTranspose2d(nn.ConvTranspose2d):
     """nn.ConvTranspose2d (same parameters, same result) with two changes in how it is computed, both for a CPU.
 
-    - The bias is added after the convolution. PyTorch's (2.13) backward of a transposed convolution computes the
-      bias gradient on a CPU 8-23x slower than the sum it is (3.3 ms against 0.14 ms for the 32x32 layer at batch
-      64 in bfloat16); outside, the bias gets its gradient from a plain sum.
+    - The bias is added after the convolution, where a plain sum gives its gradient: PyTorch's CPU backward of a
+      transposed convolution computes the bias gradient far slower than that sum.
     - The last layer (4x4, stride 2, to one channel), in float32, runs forward as ``phase_conv_transpose``: for so
-      few output channels oneDNN's kernel is about 3x slower than a 1x1 convolution plus shifted adds (at batch
-      64, channels-last, on an AVX2 CPU: 9.3 against 2.1 ms on 2 threads, 12.0 against 3.3 on one). Its backward
-      is PyTorch's own.
+      few output channels oneDNN's kernel is slower than a 1x1 convolution plus shifted adds. Its backward is
+      PyTorch's own.
+
+    docs/performance.md has the measurements.
     """
 
     def forward(self, x):

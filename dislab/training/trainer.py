@@ -186,8 +186,7 @@ def step_holder(device: torch.device) -> torch.Tensor:
 
 
 def adam(params, lr: float, betas: tuple) -> torch.optim.Adam:
-    """Adam with its fused kernel: the same update (to float rounding) in one pass over the weights, faster than
-    the default per-tensor kernels (scripts/bench.py); FactorVAE's 4M-weight discriminator gains most."""
+    """Adam with its fused kernel: the same update (to float rounding) in one pass over the weights."""
     return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
 
 

@@ -22,19 +22,11 @@ TABLES = {
 if DOWNSTREAM_CELLS:
     TABLES["fig5_19"] = "results/tables/fig5_19_downstream_correlation.csv"
 
-# figure name -> the Spearman table it draws (None: it draws metrics.csv alone)
+# figure name -> the Spearman table it draws (None: it draws metrics.csv alone), from dislab/figures/registry.py
 EVALUATION_FIGURES = {
-    "fig5_11_reconstruction_by_model": None,
-    "fig5_13_metric_correlation": TABLES["fig5_13"],
-    "fig5_14_metric_distribution": None,
-    "fig5_16_metric_vs_unsupervised": TABLES["fig5_16"],
+    f.name: TABLES[f.correlation] if f.correlation else None
+    for f in figures("evaluation", models=config["models"], downstream=bool(DOWNSTREAM_CELLS))
 }
-if "betavae" in config["models"]:
-    EVALUATION_FIGURES["fig5_09_reconstruction_vs_betavae_metric"] = None
-if "factorvae" in config["models"]:
-    EVALUATION_FIGURES["fig5_15_factorvae_metric_vs_lambda"] = None
-if DOWNSTREAM_CELLS:
-    EVALUATION_FIGURES["fig5_19_downstream"] = TABLES["fig5_19"]
 
 
 rule evaluate:

@@ -4,20 +4,14 @@ FIGURE_SETTINGS = {
     k: config["figures"][k]
     for k in ("random_seed", "num_points", "active_kl_threshold", "traversal", "input_image", "flip_probabilities")
 }
-# figure output name -> (the dislab figure it draws, the cells it shows)
-QUALITATIVE_FIGURES = {
-    "fig5_05_traversal": ("traversal-all", [config["figures"]["fig5_05"]]),
-    "fig5_06_encoder_kde": ("encoder-kde", [config["figures"]["fig5_06"]]),
-    "fig5_08_traversal": ("traversal-active", [config["figures"]["fig5_08"]]),
-    "fig5_10_traversals": ("traversal-active", config["figures"]["fig5_10"]),
-    "fig5_12_aggregate_posterior": ("aggregate-posterior", config["figures"]["fig5_12"]),
-    "fig5_17_corrupted_inputs": ("corruption", [config["figures"]["fig5_17"]]),
-    "fig5_18_domain_shift": ("domain-shift", [config["figures"]["fig5_18"]]),
-}
-QUALITATIVE_CELLS = {name: [cell_of(c) for c in cells] for name, (_, cells) in QUALITATIVE_FIGURES.items()}
+# figure name -> the cells it shows (the config's figures section names them), from dislab/figures/registry.py
+QUALITATIVE_CELLS = {}
+for f in figures("qualitative", models=config["models"]):
+    shown = config["figures"][f.cells]
+    QUALITATIVE_CELLS[f.name] = [cell_of(c) for c in (shown if isinstance(shown, list) else [shown])]
 
 
-for figure, (kind, cells) in QUALITATIVE_FIGURES.items():
+for figure in QUALITATIVE_CELLS:
 
     rule:
         name:
@@ -40,10 +34,9 @@ for figure, (kind, cells) in QUALITATIVE_FIGURES.items():
             mem_mb=RESOURCES["light"]["mem_mb"],
             runtime=RESOURCES["light"]["runtime_minutes"],
         params:
-            kind=kind,
-            number=figure[3:7].replace("_0", ".").replace("_", "."),
+            name=figure,
             settings=as_json(FIGURE_SETTINGS),
         shell:
-            "python -m dislab figure-qualitative --kind {params.kind} --number {params.number}"
+            "python -m dislab figure-qualitative --name {params.name}"
             " --data {input.data:q} --models {input.models:q} --settings {params.settings:q}"
             " --out {output.png:q} > {log:q} 2>&1"

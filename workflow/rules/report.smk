@@ -1,12 +1,11 @@
 # results/README.md: an index of every table and figure, with the first line of its report caption.
 
+FIGURES = figures(models=config["models"], downstream=bool(DOWNSTREAM_CELLS))
 INDEXED = {
-    "results/figures/fig5_01_dataset.png": "fig5_01_dataset",
-    **{path: Path(path).stem for path in TRAINING_FIGURES},
-    **{f"results/figures/{name}.png": name for name in EVALUATION_FIGURES},
-    **{f"results/figures/{name}.png": name for name in QUALITATIVE_FIGURES},
+    **{f.png: f.name for f in FIGURES},
     **{TABLES[key]: caption for key, caption in TABLE_CAPTIONS.items() if key in TABLES},
     FIDELITY["md"]: "fidelity",
+    FIDELITY["csv"]: "fidelity",
     FIDELITY["claims"]: "fidelity_claims",
 }
 

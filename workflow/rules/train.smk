@@ -79,13 +79,7 @@ else:
 VAE_CELL = cell_of(config["figures"]["vae"])
 VAE_SEEDS = [c for c in CELLS if c["model"] == VAE_CELL["model"] and c["strength"] == VAE_CELL["strength"]]
 BETAVAE_CELLS = [c for c in CELLS if c["model"] == "betavae"]
-TRAINING_FIGURES = [
-    "results/figures/fig5_02_prior_samples.png",
-    "results/figures/fig5_03_reconstructions.png",
-    "results/figures/fig5_04_reconstruction_per_epoch.png",
-]
-if BETAVAE_CELLS:
-    TRAINING_FIGURES.append("results/figures/fig5_07_objective_per_beta.png")
+TRAINING_FIGURES = [f.png for f in figures("training", models=config["models"])]
 
 
 rule figure_prior_samples:
