@@ -114,12 +114,20 @@ def claim_dipvae_last(table, setup):
     return _ranked(table, "dipvae", first=False)
 
 
-def claim_metrics_agree(table, setup):
+def _rank_correlation(table, rows, cols):
+    """Spearman's ρ of ``rows`` with ``cols`` over the cells, or why it cannot be had (NOT RUN, the reason)."""
     if len(table) < MIN_CELLS:
-        return "NOT RUN", f"{len(table)} cells; a rank correlation needs {MIN_CELLS}"
-    rho = spearman(table, THESIS_METRICS, THESIS_METRICS)
+        return None, ("NOT RUN", f"{len(table)} cells; a rank correlation needs {MIN_CELLS}")
+    rho = spearman(table, rows, cols)
     if rho.isna().any().any():
-        return "NOT RUN", f"ρ is undefined: a metric is constant over the {len(table)} cells"
+        return None, ("NOT RUN", f"ρ is undefined: a score is constant over the {len(table)} cells")
+    return rho, None
+
+
+def claim_metrics_agree(table, setup):
+    rho, not_run = _rank_correlation(table, THESIS_METRICS, THESIS_METRICS)
+    if not_run:
+        return not_run
     pairs = [(a, b) for i, a in enumerate(THESIS_METRICS) for b in THESIS_METRICS[i + 1 :]]
     ok = all(rho.loc[a, b] >= 0.5 for a, b in pairs)
     return ("PASS" if ok else "FAIL"), (
@@ -130,11 +138,9 @@ def claim_metrics_agree(table, setup):
 
 
 def claim_unsupervised_do_not_predict(table, setup):
-    if len(table) < MIN_CELLS:
-        return "NOT RUN", f"{len(table)} cells; a rank correlation needs {MIN_CELLS}"
-    rho = spearman(table, THESIS_METRICS, UNSUPERVISED)
-    if rho.isna().any().any():
-        return "NOT RUN", f"ρ is undefined: a score is constant over the {len(table)} cells"
+    rho, not_run = _rank_correlation(table, THESIS_METRICS, UNSUPERVISED)
+    if not_run:
+        return not_run
     largest = rho.abs().stack().idxmax()
     ok = bool((rho.abs() <= 0.5).all().all())
     return ("PASS" if ok else "FAIL"), (
@@ -189,11 +195,12 @@ def claim_accuracy_grows_with_labels(table, setup):
 
 def claim_metrics_predict_downstream(table, setup):
     cells, cols = _downstream(table)
-    if len(cells) < MIN_CELLS:
-        return "NOT RUN", f"{len(cells)} cells with the downstream task; a rank correlation needs {MIN_CELLS}"
-    rho = spearman(cells, [cols[-1]], THESIS_METRICS).iloc[0]
-    if rho.isna().any():
-        return "NOT RUN", f"ρ is undefined: a score is constant over the {len(cells)} cells"
+    if not cols:
+        return "NOT RUN", "needs the downstream task"
+    rho, not_run = _rank_correlation(cells, [cols[-1]], THESIS_METRICS)
+    if not_run:
+        return not_run
+    rho = rho.iloc[0]
     ok = bool((rho > 0).all())
     return ("PASS" if ok else "FAIL"), (
         f"ρ with accuracy at {cols[-1].split('_')[1]} labels over {len(cells)} "

@@ -42,6 +42,23 @@ def _heatmap(ax, corr: pd.DataFrame, row_labels, col_labels):
     ax.tick_params(axis="y", rotation=0)
 
 
+def _boxes_and_seeds(ax, data: pd.DataFrame, x: str, y: str, order, palette) -> None:
+    """A box per category (translucent, no fliers) with every seed drawn on it as a point."""
+    sns.boxplot(
+        data=data,
+        x=x,
+        y=y,
+        order=order,
+        hue=x,
+        palette=palette,
+        ax=ax,
+        showfliers=False,
+        legend=False,
+        boxprops={"alpha": 0.5},
+    )
+    sns.stripplot(data=data, x=x, y=y, order=order, color="k", size=3, ax=ax)
+
+
 def fig5_09(table: pd.DataFrame, corr, out_png) -> None:
     data = table[table["model"] == "betavae"]
     fig, ax = plt.subplots(figsize=(6.5, 4.5), layout="constrained")
@@ -69,19 +86,7 @@ def fig5_11(table: pd.DataFrame, corr, out_png) -> None:
     order = list(dict.fromkeys(data.sort_values(["model", "strength"])["cell"]))
     palette = {c: MODEL_COLORS[m] for c, m in zip(data["cell"], data["model"])}
     fig, ax = plt.subplots(figsize=(max(7, 0.75 * len(order)), 4.8), layout="constrained")
-    sns.boxplot(
-        data=data,
-        x="cell",
-        y="reconstruction",
-        order=order,
-        hue="cell",
-        palette=palette,
-        ax=ax,
-        showfliers=False,
-        legend=False,
-        boxprops={"alpha": 0.5},
-    )
-    sns.stripplot(data=data, x="cell", y="reconstruction", order=order, color="k", size=3, ax=ax)
+    _boxes_and_seeds(ax, data, "cell", "reconstruction", order, palette)
     ax.set_xlabel("model and regularisation strength")
     ax.set_ylabel("reconstruction error (BCE, nats per image)")
     fig.suptitle("Figure 5.11 — reconstruction loss across models and strengths (seeds as points)")
@@ -104,19 +109,7 @@ def fig5_14(table: pd.DataFrame, corr, out_png) -> None:
     models = list(dict.fromkeys(table["model"]))
     fig, axes = plt.subplots(1, 3, figsize=(max(13, 1.3 * len(models) * 3), 4.5), layout="constrained")
     for ax, metric in zip(axes, THESIS_METRICS):
-        sns.boxplot(
-            data=table,
-            x="model",
-            y=metric,
-            order=models,
-            hue="model",
-            palette=MODEL_COLORS,
-            ax=ax,
-            showfliers=False,
-            legend=False,
-            boxprops={"alpha": 0.5},
-        )
-        sns.stripplot(data=table, x="model", y=metric, order=models, color="k", size=3, ax=ax)
+        _boxes_and_seeds(ax, table, "model", metric, models, MODEL_COLORS)
         ax.set_xticks(range(len(models)), [MODEL_LABELS[m] for m in models], rotation=30, ha="right")
         ax.set_xlabel("")
         ax.set_ylabel("")  # the panel's title names the metric

@@ -36,6 +36,11 @@ def _elbo_terms(out, x):
     return reconstruction_loss(logits, x), kl_per_dim(mu, logvar).sum()
 
 
+def terms(loss, rec, kl, regulariser, **extra) -> dict:
+    """What ``Objective.loss`` returns: the loss to minimise and its parts (the trainers log each)."""
+    return {"loss": loss, "reconstruction": rec, "kl": kl, "regulariser": regulariser, **extra}
+
+
 class Objective:
     """One model's objective. ``strength`` weighs the model's extra term."""
 
@@ -63,12 +68,7 @@ class BetaVAE(Objective):
 
     def loss(self, out, x, step, draws, discriminator=None):
         rec, kl = _elbo_terms(out, x)
-        return {
-            "loss": rec + self.strength * kl,
-            "reconstruction": rec,
-            "kl": kl,
-            "regulariser": (self.strength - 1) * kl,
-        }
+        return terms(rec + self.strength * kl, rec, kl, (self.strength - 1) * kl)
 
 
 class AnnealedVAE(Objective):
@@ -88,7 +88,7 @@ class AnnealedVAE(Objective):
         else:
             capacity = min(self.capacity_max, capacity)
         reg = self.strength * (kl - capacity).abs()
-        return {"loss": rec + reg, "reconstruction": rec, "kl": kl, "regulariser": reg}
+        return terms(rec + reg, rec, kl, reg)
 
 
 def permute_dims(z, uniform):
@@ -107,13 +107,7 @@ class FactorVAE(Objective):
         rec, kl = _elbo_terms(out, x)
         logits = discriminator(out[3])
         tc = (logits[:, 0] - logits[:, 1]).mean()
-        return {
-            "loss": rec + kl + self.strength * tc,
-            "reconstruction": rec,
-            "kl": kl,
-            "tc": tc,
-            "regulariser": self.strength * tc,
-        }
+        return terms(rec + kl + self.strength * tc, rec, kl, self.strength * tc, tc=tc)
 
     def discriminator_loss(self, z, z_other, uniform, discriminator):
         """Cross-entropy of telling z ~ q(z) (class 0) from a dimension-wise permutation of a second batch (class 1);
@@ -169,13 +163,7 @@ class BetaTCVAE(Objective):
         rec, kl = _elbo_terms(out, x)
         _, mu, logvar, z = out
         tc = total_correlation(z, mu, logvar, self.dataset_size, self.stratified)
-        return {
-            "loss": rec + kl + self.tc_weight * tc,
-            "reconstruction": rec,
-            "kl": kl,
-            "tc": tc,
-            "regulariser": self.tc_weight * tc,
-        }
+        return terms(rec + kl + self.tc_weight * tc, rec, kl, self.tc_weight * tc, tc=tc)
 
 
 def dip_covariance(mu, logvar, variant: str = "ii"):
@@ -204,7 +192,7 @@ class DIPVAE(Objective):
         diag = torch.diagonal(cov)
         penalty = (cov.pow(2).sum() - diag.pow(2).sum()) + (diag - 1).pow(2).sum()
         reg = self.strength * penalty
-        return {"loss": rec + kl + reg, "reconstruction": rec, "kl": kl, "regulariser": reg}
+        return terms(rec + kl + reg, rec, kl, reg)
 
 
 def mmd(a, b, kernel_scale: float = 1.0):
@@ -236,7 +224,7 @@ class InfoVAE(Objective):
     def loss(self, out, x, step, draws, discriminator=None):
         rec, kl = _elbo_terms(out, x)
         reg = self.strength * mmd(out[3], draws["prior"], self.kernel_scale)
-        return {"loss": rec + kl + reg, "reconstruction": rec, "kl": kl, "regulariser": reg}
+        return terms(rec + kl + reg, rec, kl, reg)
 
 
 REGISTRY = {cls.name: cls for cls in (BetaVAE, FactorVAE, BetaTCVAE, DIPVAE, AnnealedVAE, InfoVAE)}
