@@ -171,20 +171,7 @@ def cmd_downstream(args):
 def cmd_tables(args):
     from dislab.evaluation.tables import write_all
 
-    out = {
-        k: getattr(args, k)
-        for k in (
-            "metrics",
-            "table5_3_csv",
-            "table5_3_md",
-            "table5_6_csv",
-            "table5_6_md",
-            "fig5_13",
-            "fig5_16",
-            "fig5_19",
-        )
-    }
-    table = write_all(args.metric_files, args.downstream_files or [], out)
+    table = write_all(args.metric_files, args.downstream_files or [], args.outputs)
     log.info("collected %d cells", len(table))
 
 
@@ -335,9 +322,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tables", help="metrics.csv, Tables 5.3 and 5.6, the Spearman tables")
     p.add_argument("--metric-files", nargs="+", required=True)
     p.add_argument("--downstream-files", nargs="*")
-    for key in ("metrics", "table5_3_csv", "table5_3_md", "table5_6_csv", "table5_6_md", "fig5_13", "fig5_16"):
-        p.add_argument(f"--{key.replace('_', '-')}", dest=key, required=True)
-    p.add_argument("--fig5-19", dest="fig5_19")
+    p.add_argument(
+        "--outputs",
+        type=json.loads,
+        required=True,
+        help="JSON: table key -> path (dislab.evaluation.tables.TABLE_FILES)",
+    )
     p.set_defaults(func=cmd_tables)
 
     p = sub.add_parser("fidelity", help="the run's numbers beside the thesis', and Chapter 5's claims checked")

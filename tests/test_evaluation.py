@@ -147,6 +147,8 @@ def test_fan_in_from_json_files(tmp_path):
     }
     out.update(table5_3_md=tmp_path / "tables" / "t3.md", table5_6_md=tmp_path / "tables" / "t6.md")
     table = write_all(metrics, downstream, out)
+    with pytest.raises(ValueError, match="unknown tables"):
+        write_all(metrics, downstream, {**out, "table5_4": tmp_path / "t4.csv"})
     assert len(table) == 3 and set(table["model"]) == {"betavae", "factorvae"}
     assert table.loc[table.model == "factorvae", "downstream_100"].item() == 0.6
     assert np.isnan(table.loc[table.model == "betavae", "downstream_100"]).all()

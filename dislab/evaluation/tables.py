@@ -16,6 +16,18 @@ THESIS_METRICS = ["beta_vae", "factor_vae", "mig"]
 METRIC_LABELS = {"beta_vae": "β-VAE metric", "factor_vae": "FactorVAE metric", "mig": "MIG"}
 UNSUPERVISED = ["elbo", "reconstruction", "kl"]
 KEYS = ["model", "strength", "seed"]
+# Every table the tables rule writes: key -> (file under results/tables/, its caption in workflow/report/, or None).
+# The rule, the report, the index and write_all read this; fig5_19 only where the grid has downstream cells.
+TABLE_FILES = {
+    "metrics": ("metrics.csv", "metrics"),
+    "table5_3_csv": ("table5_3.csv", "table5_3"),
+    "table5_3_md": ("table5_3.md", None),
+    "table5_6_csv": ("table5_6.csv", "table5_6"),
+    "table5_6_md": ("table5_6.md", None),
+    "fig5_13": ("fig5_13_metric_correlation.csv", "fig5_13_metric_correlation_table"),
+    "fig5_16": ("fig5_16_metric_vs_unsupervised.csv", "fig5_16_metric_vs_unsupervised_table"),
+    "fig5_19": ("fig5_19_downstream_correlation.csv", "fig5_19_downstream_correlation_table"),
+}
 
 
 def _cell_of(path) -> dict:
@@ -118,6 +130,10 @@ def write_table(frame: pd.DataFrame, csv_path, md_path=None, index=False) -> Non
 
 
 def write_all(metric_paths, downstream_paths, out: dict) -> pd.DataFrame:
+    """Write the tables of ``out`` (a key of TABLE_FILES -> its path; every key but fig5_19 is required)."""
+    unknown = set(out) - set(TABLE_FILES)
+    if unknown:
+        raise ValueError(f"unknown tables {sorted(unknown)}; the tables are {sorted(TABLE_FILES)}")
     table = collect(metric_paths, downstream_paths)
     write_table(table, out["metrics"])
     write_table(table_5_3(table), out["table5_3_csv"], out["table5_3_md"])

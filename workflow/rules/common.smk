@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from dislab.cells import DISCRIMINATOR_MODELS, MODEL_NAMES, strength_tag
+from dislab.evaluation.tables import TABLE_FILES
 from dislab.figures.registry import figures
 from dislab.gpu import OTHER_DEVICE, no_gpu_here
 

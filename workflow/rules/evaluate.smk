@@ -10,17 +10,11 @@ METRIC_FILES = expand(
     **{k: [c[k] for c in CELLS] for k in ("model", "strength", "seed")},
 )
 DOWNSTREAM_FILES = [f"results/downstream/{c['model']}/{c['strength']}/seed{c['seed']}.json" for c in DOWNSTREAM_CELLS]
+# dislab/evaluation/tables.py declares the tables (file and caption); fig5_19 only with downstream cells.
 TABLES = {
-    "metrics": "results/tables/metrics.csv",
-    "table5_3_csv": "results/tables/table5_3.csv",
-    "table5_3_md": "results/tables/table5_3.md",
-    "table5_6_csv": "results/tables/table5_6.csv",
-    "table5_6_md": "results/tables/table5_6.md",
-    "fig5_13": "results/tables/fig5_13_metric_correlation.csv",
-    "fig5_16": "results/tables/fig5_16_metric_vs_unsupervised.csv",
+    key: f"results/tables/{name}" for key, (name, _) in TABLE_FILES.items() if key != "fig5_19" or DOWNSTREAM_CELLS
 }
-if DOWNSTREAM_CELLS:
-    TABLES["fig5_19"] = "results/tables/fig5_19_downstream_correlation.csv"
+TABLE_CAPTIONS = {key: caption for key, (_, caption) in TABLE_FILES.items() if caption and key in TABLES}
 
 # figure name -> the Spearman table it draws (None: it draws metrics.csv alone), from dislab/figures/registry.py
 EVALUATION_FIGURES = {
@@ -77,16 +71,6 @@ rule downstream:
         " --settings {params.settings:q} --threads {threads} --out {output:q} > {log:q} 2>&1"
 
 
-TABLE_CAPTIONS = {
-    "metrics": "metrics",
-    "table5_3_csv": "table5_3",
-    "table5_6_csv": "table5_6",
-    "fig5_13": "fig5_13_metric_correlation_table",
-    "fig5_16": "fig5_16_metric_vs_unsupervised_table",
-    "fig5_19": "fig5_19_downstream_correlation_table",
-}
-
-
 rule tables:
     input:
         metrics=METRIC_FILES,
@@ -109,10 +93,10 @@ rule tables:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
     params:
-        outputs=lambda wildcards, output: " ".join(f"--{key.replace('_', '-')} {path}" for key, path in output.items()),
+        outputs=as_json(TABLES),
     shell:
         "python -m dislab tables --metric-files {input.metrics:q} --downstream-files {input.downstream:q}"
-        " {params.outputs} > {log:q} 2>&1"
+        " --outputs {params.outputs:q} > {log:q} 2>&1"
 
 
 FIDELITY = {

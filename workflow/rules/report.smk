@@ -3,7 +3,7 @@
 FIGURES = figures(models=config["models"], downstream=bool(DOWNSTREAM_CELLS))
 INDEXED = {
     **{f.png: f.name for f in FIGURES},
-    **{TABLES[key]: caption for key, caption in TABLE_CAPTIONS.items() if key in TABLES},
+    **{TABLES[key]: caption for key, caption in TABLE_CAPTIONS.items()},
     FIDELITY["md"]: "fidelity",
     FIDELITY["csv"]: "fidelity",
     FIDELITY["claims"]: "fidelity_claims",
