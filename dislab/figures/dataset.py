@@ -10,7 +10,7 @@ from dislab.figures.common import image_grid, plt, save_figure
 def figure_dataset(data, out_png, seed: int) -> None:
     rng = np.random.default_rng(seed)
     images = data.images(rng.choice(len(data), size=25, replace=False))
-    fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(9, 4.4), gridspec_kw={"width_ratios": [1, 1]})
+    fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(9, 4.4), gridspec_kw={"width_ratios": [1, 1]}, layout="constrained")
     image_grid(ax_a, images, 5, 5)
     ax_a.set_title("(a) 25 random images (shape pixels in black)")
     mean = data.mean_image()

@@ -19,7 +19,7 @@ def decode_prior(model, n: int, seed: int) -> np.ndarray:
 
 def figure_prior_samples(model, out_png, num_samples: int, seed: int, title: str) -> None:
     images = decode_prior(model, max(num_samples, 25), seed)
-    fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(9, 4.4))
+    fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(9, 4.6), layout="constrained")
     image_grid(ax_a, images[:25], 5, 5)
     ax_a.set_title("(a) 25 decoded samples z ~ N(0, I)\n(pixel probabilities, dark = 1)")
     shown = ax_b.imshow(images[:num_samples].mean(axis=0), cmap="viridis", interpolation="nearest")

@@ -48,7 +48,7 @@ def figure_reconstruction_per_epoch(log_paths, out_png) -> None:
 def figure_objective_per_beta(log_paths, out_png) -> None:
     logs = read_logs(log_paths)
     parts = [("loss", "(a) total loss"), ("reconstruction", "(b) reconstruction"), ("kl", "(c) KL divergence")]
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), layout="constrained")
     colors = plt.cm.viridis(np.linspace(0, 0.9, logs["strength"].nunique()))
     for color, (beta, frame) in zip(colors, logs.groupby("strength")):
         seeds = [per_epoch(f, [p for p, _ in parts]) for _, f in frame.groupby("seed")]
