@@ -11,6 +11,7 @@ import pytest
 
 from dislab.evaluation.tables import THESIS_METRICS, UNSUPERVISED, downstream_columns, spearman
 from dislab.figures import evaluation
+from dislab.figures.common import plt
 from dislab.figures.registry import FIGURES, figures
 
 GRIDS = {
@@ -92,6 +93,7 @@ def test_evaluation_figures_read_at_every_grid_size(size, monkeypatch, tmp_path)
     low, high = ax.get_xlim()
     assert low < seeds_x.min() and seeds_x.max() < high and high - low >= len(GRIDS[size][0]["factorvae"]) - 0.01
     assert np.all(np.abs(seeds_x - np.round(seeds_x)) < 0.1)  # each seed beside its own λ's tick
+    plt.close("all")
 
 
 def test_the_registry_names_every_figure_once_with_a_caption_and_a_drawing():
@@ -129,3 +131,4 @@ def test_the_dataset_and_generation_figures_read(monkeypatch, tmp_path, tiny_dat
     for name, fig in drawn.items():
         assert _overlaps(fig) == [], name
     assert "stand-in" in drawn["fig5_01"]._suptitle.get_text()  # the renderer made it, and the title says so
+    plt.close("all")

@@ -84,10 +84,20 @@ def _model_stats(model, data, num_points: int, seed: int):
     return mu, sigma, latent_kl(mu, sigma)
 
 
+ROW_INCHES = 0.95  # height of one traversal row
+
+
 def _draw_traversal(fig_or_subfig, rows: np.ndarray, dims, kl, values, title: str, input_image=None):
     n_rows = max(len(dims), 1)
     extra = 1 if input_image is not None else 0
-    axes = fig_or_subfig.subplots(n_rows, len(values) + extra, squeeze=False)
+    height = ROW_INCHES * (n_rows + 0.8)  # the panel's height, as figure_traversal and _probe_figure size it
+    axes = fig_or_subfig.subplots(
+        n_rows,
+        len(values) + extra,
+        squeeze=False,
+        # room for the panel's title above and the values below, no more: images are square
+        gridspec_kw={"top": 1 - 0.42 / height, "bottom": 0.3 / height, "left": 0.03, "right": 0.9},
+    )
     for r in range(n_rows):
         for c in range(len(values) + extra):
             ax = axes[r, c]
@@ -130,7 +140,7 @@ def figure_traversal(number: str, entries, data, settings: dict, out_png, all_la
         dims = kl_order(kl) if all_latents else active_latents(kl, spec.threshold)
         panels.append((cell, kl, dims, traverse(model, image, dims, spec.values)))
         heights.append(max(len(dims), 1) + 0.8)
-    fig = plt.figure(figsize=(1.0 * (len(spec.values) + 1) + 1, 0.95 * sum(heights) + 0.6))
+    fig = plt.figure(figsize=(1.0 * (len(spec.values) + 1) + 1, ROW_INCHES * sum(heights) + 0.6))
     subfigs = fig.subfigures(len(panels), 1, height_ratios=heights, squeeze=False)[:, 0]
     for k, (subfig, (cell, kl, dims, rows)) in enumerate(zip(subfigs, panels)):
         which = (
@@ -228,7 +238,7 @@ def _probe_figure(number: str, cell, model, data, settings, inputs, out_png, cap
     _, _, kl = _model_stats(model, data, spec.num_points, settings["random_seed"])
     dims = active_latents(kl, spec.threshold)
     heights = [max(len(dims), 1) + 0.8] * len(inputs)
-    fig = plt.figure(figsize=(1.0 * (len(spec.values) + 1) + 1, 0.95 * sum(heights) + 0.6))
+    fig = plt.figure(figsize=(1.0 * (len(spec.values) + 1) + 1, ROW_INCHES * sum(heights) + 0.6))
     subfigs = fig.subfigures(len(inputs), 1, height_ratios=heights, squeeze=False)[:, 0]
     for k, (subfig, (label, image)) in enumerate(zip(subfigs, inputs)):
         _draw_traversal(
