@@ -88,7 +88,7 @@ def test_the_thesis_values_are_transcribed_with_their_source():
 
 def test_a_thesis_setup_compares_and_judges_by_the_thesis_sd(thesis):
     setup = Setup(thesis, thesis, OFFICIAL)
-    assert setup.everything == [] and setup.cells() == []
+    assert setup.everything == [] and setup.cells == []
     nums = numbers(_thesis_run_table(seed_sd=0.01), pd.read_csv(THESIS_VALUES), setup)
     t53 = nums[nums["source"] == "Table 5.3"]
     assert (t53["verdict"] == "within 1 sd").all(), t53[["quantity", "strength", "verdict", "reason"]]
@@ -116,7 +116,7 @@ def test_every_difference_from_the_thesis_setup_is_a_reason(thesis):
     assert any("2,000 training steps a cell, not 345,600" in r for r in setup.everything)
     assert setup.metric("mig") == ["metrics.mig.num_train 1000 (thesis 10000)"]
     assert setup.model("btcvae") == ["models.btcvae.strength_as 'beta' (thesis 'lambda')"]
-    assert "3 seeds a cell, not 10" in setup.cells()
+    assert "3 seeds a cell, not 10" in setup.cells
     nums = numbers(_thesis_run_table(), pd.read_csv(THESIS_VALUES), setup)
     row = nums.query("source == 'Table 5.3' and quantity == 'mig' and strength == '1'").iloc[0]
     assert row["verdict"] == "not comparable" and "metrics.mig.num_train" in row["reason"]

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from dislab.cells import MODEL_LABELS, strength_tag
-from dislab.evaluation.tables import THESIS_METRICS, UNSUPERVISED, spearman
+from dislab.evaluation.tables import THESIS_METRICS, UNSUPERVISED, downstream_columns, spearman
 
 MIN_CELLS = 6  # fewest cells for a rank correlation claim
 
@@ -178,7 +178,7 @@ def claim_seeds_spread_factorvae(table, setup):
 
 
 def _downstream(table):
-    cols = sorted((c for c in table.columns if c.startswith("downstream_")), key=lambda c: int(c.split("_")[1]))
+    cols = [c for c in downstream_columns(table) if c.startswith("downstream_")]  # by train size
     return table.dropna(subset=cols) if cols else table.iloc[0:0], cols
 
 

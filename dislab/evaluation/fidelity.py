@@ -12,18 +12,22 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from dislab.atomic import write_text
-from dislab.cells import MODEL_LABELS, cell_from_path, strength_tag
+from dislab.cells import MODEL_LABELS, strength_tag
+from dislab.data.grid import FactorGrid
+from dislab.data.render import IMAGE_SIZE
 from dislab.evaluation.claims import claims
 from dislab.evaluation.tables import THESIS_METRICS, collect, spearman
+from dislab.training.settings import TrainSettings
 
 THESIS_VALUES = Path(__file__).resolve().parents[1] / "reference" / "thesis_values.csv"
-PIXELS = 64 * 64
+PIXELS = IMAGE_SIZE * IMAGE_SIZE
 UNITS = {
     "reconstruction": "nats per image",
     "kl": "nats per image",
@@ -49,10 +53,8 @@ def unit_of(quantity: str) -> str:
 
 
 def total_steps(config: dict, images: int) -> int:
-    training = config["training"]
-    if training.get("steps"):
-        return int(training["steps"])
-    return max(1, round(training["epochs"] * images // config["model"]["batch_size"]))
+    """The steps a cell of ``config`` trains on a dataset of ``images``, as the trainer counts them."""
+    return TrainSettings.from_config(config).total_steps(images // config["model"]["batch_size"])
 
 
 def _differs(run: dict, thesis: dict, keys: list[str]) -> list[str]:
@@ -67,13 +69,13 @@ class Setup:
     thesis: dict
     dataset: dict
 
-    @property
+    @cached_property
     def everything(self) -> list[str]:
         reasons = []
         if self.dataset["source"] not in ("download", "path"):
             reasons.append(f"the renderer's stand-in ({self.dataset['images']:,} images), not the official dSprites")
-        thesis_images = 737_280
-        steps, thesis_steps = total_steps(self.run, self.dataset["images"]), total_steps(self.thesis, thesis_images)
+        steps = total_steps(self.run, self.dataset["images"])
+        thesis_steps = total_steps(self.thesis, FactorGrid().num_images)
         if steps != thesis_steps:
             reasons.append(f"{steps:,} training steps a cell, not {thesis_steps:,}")
         model_keys = ["latent_dim", "batch_size", "learning_rate", "adam_betas"]
@@ -100,6 +102,7 @@ class Setup:
             return []
         return [f"another grid of {MODEL_LABELS.get(model, model)} ({strengths(run)}; thesis {strengths(thesis)})"]
 
+    @cached_property
     def cells(self) -> list[str]:
         reasons = [r for model in self.thesis["models"] for r in self.grid(model)]
         extra = sorted(set(self.run["models"]) - set(self.thesis["models"]))
@@ -168,7 +171,7 @@ def _row_value(row: pd.Series, table: pd.DataFrame, setup: Setup) -> dict:
     out = {"run_strength": ""}
     if quantity.startswith("spearman:"):
         a, b = quantity.removeprefix("spearman:").split("~")
-        reasons += setup.metric(a) + setup.cells()
+        reasons += setup.metric(a) + setup.cells
         if len(table) < 4:
             return {**out, "reasons": reasons, "missing": f"{len(table)} cells are too few for a rank correlation"}
         return {
@@ -232,7 +235,7 @@ def numbers(table: pd.DataFrame, thesis_values: pd.DataFrame, setup: Setup) -> p
         diff = run - row["thesis"]
         by_thesis, by_run = _ratio(diff, thesis_sd), _ratio(diff, run_sd)
         reasons = list(dict.fromkeys(got["reasons"]))
-        shared = [r for r in reasons if r in setup.everything or r in setup.cells()]
+        shared = [r for r in reasons if r in setup.everything or r in setup.cells]
         if "missing" in got:
             judged = "not run"
             reasons = [got["missing"]]
@@ -270,16 +273,6 @@ def numbers(table: pd.DataFrame, thesis_values: pd.DataFrame, setup: Setup) -> p
 # The report
 
 
-def active_latents(table: pd.DataFrame, metric_paths, threshold: float) -> list[int]:
-    """Per row of ``table``: the latents whose mean KL (from the cell's metrics file) exceeds ``threshold`` nats."""
-    counts = {}
-    for path in metric_paths:
-        cell = cell_from_path(path)
-        kl = np.asarray(json.loads(Path(path).read_text())["elbo"]["kl_per_dim"])
-        counts[(cell.model, cell.strength, cell.seed)] = int((kl > threshold).sum())
-    return [counts[(m, float(s), int(d))] for m, s, d in zip(table["model"], table["strength"], table["seed"])]
-
-
 def units_text(table: pd.DataFrame) -> str:
     vae = table[(table["model"] == "betavae") & (table["strength"] == 1)]["reconstruction"]
     lines = [
@@ -312,7 +305,7 @@ def _fmt(value, digits=3) -> str:
 
 
 def markdown(nums: pd.DataFrame, checks: pd.DataFrame, setup: Setup, table: pd.DataFrame) -> str:
-    everything = setup.everything + setup.cells()
+    everything = setup.everything + setup.cells
     reading = setup.run["models"].get("btcvae", {}).get("strength_as", "lambda")
     head = [
         "# Fidelity: this run against the thesis",
@@ -410,8 +403,7 @@ def write_fidelity(
     out: dict,
     active_kl_threshold: float,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    table = collect(metric_paths, downstream_paths)
-    table["active_latents"] = active_latents(table, metric_paths, active_kl_threshold)
+    table = collect(metric_paths, downstream_paths, active_kl_threshold=active_kl_threshold)
     setup = Setup(run_config, thesis_config, json.loads(Path(dataset_json).read_text()))
     nums = numbers(table, pd.read_csv(thesis_values), setup)
     checks = claims(table, setup)

@@ -55,10 +55,16 @@ def headline(results: dict) -> dict:
     }
 
 
-def collect(metric_paths, downstream_paths=()) -> pd.DataFrame:
+def collect(metric_paths, downstream_paths=(), active_kl_threshold: float | None = None) -> pd.DataFrame:
+    """One row per cell; with ``active_kl_threshold`` (nats) also ``active_latents``, the latents whose mean KL
+    exceeds it."""
     rows = []
     for path in map(Path, metric_paths):
-        rows.append({**_cell_of(path), **headline(json.loads(path.read_text()))})
+        results = json.loads(path.read_text())
+        row = {**_cell_of(path), **headline(results)}
+        if active_kl_threshold is not None:
+            row["active_latents"] = int((np.asarray(results["elbo"]["kl_per_dim"]) > active_kl_threshold).sum())
+        rows.append(row)
     table = pd.DataFrame(rows)
     extra = []
     for path in map(Path, downstream_paths):

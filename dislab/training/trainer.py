@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import hashlib
 import io
-import json
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -32,54 +30,13 @@ from dislab.models.networks import VAE, Discriminator, count_parameters
 from dislab.models.objectives import make_objective
 from dislab.training.batches import BatchSampler, derived_seed
 from dislab.training.precision import autocast, set_precision, warn_if_emulated
+from dislab.training.settings import TrainSettings
 
 log = logging.getLogger(__name__)
 
 LOG_COLUMNS = ("step", "epoch", "loss", "reconstruction", "kl", "tc", "regulariser", "disc_loss", "steps_per_s")
 RECORDED = ("loss", "reconstruction", "kl", "tc", "regulariser", "disc_loss")
 NOISE_STREAM = 1_000  # keeps the sampling-noise seed apart from the data-order seeds
-
-
-@dataclass
-class TrainSettings:
-    latent_dim: int
-    batch_size: int
-    learning_rate: float
-    adam_betas: tuple
-    discriminator: dict
-    epochs: float
-    steps: int | None
-    checkpoint_every: int
-    log_every: int
-    precision: str
-    options: dict
-
-    @classmethod
-    def from_config(cls, settings: dict, checkpoint_every: int | None = None) -> TrainSettings:
-        """``settings``: the rule's JSON (the discriminator only for FactorVAE, ``steps`` or ``epochs``) or whole
-        config sections; ``checkpoint_every`` overrides the config's (it changes no weights)."""
-        model, training = settings["model"], settings["training"]
-        return cls(
-            latent_dim=model["latent_dim"],
-            batch_size=model["batch_size"],
-            learning_rate=model["learning_rate"],
-            adam_betas=tuple(model["adam_betas"]),
-            discriminator=dict(model.get("discriminator") or {}),
-            epochs=training.get("epochs"),
-            steps=training.get("steps"),
-            checkpoint_every=checkpoint_every or training["checkpoint_every"],
-            log_every=training["log_every"],
-            precision=training["precision"],
-            options=dict(settings.get("options", {})),
-        )
-
-    def total_steps(self, steps_per_epoch: int) -> int:
-        return self.steps if self.steps else max(1, round(self.epochs * steps_per_epoch))
-
-    def fingerprint(self) -> str:
-        """What a checkpoint must match to be resumed: everything but the checkpoint cadence."""
-        fields = {k: v for k, v in asdict(self).items() if k != "checkpoint_every"}
-        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def discriminator_fn(discriminator: torch.nn.Module, params: dict, device: torch.device, precision: str):

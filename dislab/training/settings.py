@@ -1,0 +1,49 @@
+"""What a training cell's weights depend on (``TrainSettings``); torch-free, so the fidelity table reads it too."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+
+@dataclass
+class TrainSettings:
+    latent_dim: int
+    batch_size: int
+    learning_rate: float
+    adam_betas: tuple
+    discriminator: dict
+    epochs: float
+    steps: int | None
+    checkpoint_every: int
+    log_every: int
+    precision: str
+    options: dict
+
+    @classmethod
+    def from_config(cls, settings: dict, checkpoint_every: int | None = None) -> TrainSettings:
+        """``settings``: the rule's JSON (the discriminator only for FactorVAE, ``steps`` or ``epochs``) or whole
+        config sections; ``checkpoint_every`` overrides the config's (it changes no weights)."""
+        model, training = settings["model"], settings["training"]
+        return cls(
+            latent_dim=model["latent_dim"],
+            batch_size=model["batch_size"],
+            learning_rate=model["learning_rate"],
+            adam_betas=tuple(model["adam_betas"]),
+            discriminator=dict(model.get("discriminator") or {}),
+            epochs=training.get("epochs"),
+            steps=training.get("steps"),
+            checkpoint_every=checkpoint_every or training["checkpoint_every"],
+            log_every=training["log_every"],
+            precision=training["precision"],
+            options=dict(settings.get("options", {})),
+        )
+
+    def total_steps(self, steps_per_epoch: int) -> int:
+        return self.steps if self.steps else max(1, round(self.epochs * steps_per_epoch))
+
+    def fingerprint(self) -> str:
+        """What a checkpoint must match to be resumed: everything but the checkpoint cadence."""
+        fields = {k: v for k, v in asdict(self).items() if k != "checkpoint_every"}
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
