@@ -146,30 +146,26 @@ def test_a_local_run_with_device_cuda_and_no_gpu_stops_before_any_job(tmp_path):
     assert not (tmp_path / "run" / "resources").exists() and not (tmp_path / "run" / "results").exists()
 
 
-def _train(tmp_path, device, data="missing.hdf5", env=None):
-    cmd = [
-        sys.executable,
-        "-m",
-        "dislab",
-        "train",
-        "--data",
-        str(tmp_path / data),
-        "--model",
-        "betavae",
-        "--strength",
-        "1",
-        "--seed",
-        "0",
-        "--settings",
-        json.dumps({k: TINY[k] for k in ("model", "training")}),
-        "--device",
-        device,
-        "--outdir",
-        str(tmp_path / "out"),
-    ]
+def _train_args(data, outdir, settings: dict, device: str) -> list[str]:
+    """``python -m dislab train``'s arguments for the cell (betavae, 1, seed 0)."""
+    return ["train", "--data", str(data), "--model", "betavae", "--strength", "1", "--seed", "0"] + [
+        "--settings", json.dumps(settings), "--device", device, "--outdir", str(outdir)
+    ]  # fmt: skip
+
+
+def _run_train(args, env=None):
     return subprocess.run(
-        cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+        [sys.executable, "-m", "dislab", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
     )
+
+
+def _train(tmp_path, device, data="missing.hdf5", env=None):
+    settings = {k: TINY[k] for k in ("model", "training")}
+    return _run_train(_train_args(tmp_path / data, tmp_path / "out", settings, device), env=env)
 
 
 @pytest.mark.parametrize(
@@ -194,25 +190,9 @@ def test_a_training_job_without_its_gpu_stops_before_reading_data(tmp_path, devi
 def test_a_cuda_device_index_is_accepted_by_the_command_line():
     from dislab.cli import build_parser
 
-    args = [
-        "train",
-        "--data",
-        "d",
-        "--model",
-        "betavae",
-        "--strength",
-        "1",
-        "--seed",
-        "0",
-        "--settings",
-        "{}",
-        "--outdir",
-        "o",
-        "--device",
-    ]
-    assert build_parser().parse_args([*args, "cuda:1"]).device == "cuda:1"
+    assert build_parser().parse_args(_train_args("d", "o", {}, "cuda:1")).device == "cuda:1"
     with pytest.raises(SystemExit):
-        build_parser().parse_args([*args, "gpu"])
+        build_parser().parse_args(_train_args("d", "o", {}, "gpu"))
 
 
 def test_the_training_log_opens_with_the_run_and_the_summary_keeps_it(tiny_run):
@@ -279,27 +259,7 @@ def small_disk(tmp_path):
 
 def test_a_full_disk_is_one_line_and_leaves_no_temporary_file(tmp_path, tiny_hdf5, small_disk):
     settings = {k: TINY[k] for k in ("model", "training")} | {"options": {}}
-    cmd = [
-        sys.executable,
-        "-m",
-        "dislab",
-        "train",
-        "--data",
-        str(tiny_hdf5),
-        "--model",
-        "betavae",
-        "--strength",
-        "1",
-        "--seed",
-        "0",
-        "--settings",
-        json.dumps(settings),
-        "--device",
-        "cpu",
-        "--outdir",
-        str(small_disk / "cell"),
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
+    proc = _run_train(_train_args(tiny_hdf5, small_disk / "cell", settings, "cpu"))
     last = proc.stderr.strip().splitlines()[-1]
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
     assert last.startswith(f"dislab train: error: no space left on device writing {small_disk / 'cell'}/"), last
