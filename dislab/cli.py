@@ -59,37 +59,26 @@ def cmd_figure_dataset(args):
 
 def cmd_train(args):
     from dislab.cells import Cell
-    from dislab.training.trainer import TrainSettings, describe, pick_device, run_facts
+    from dislab.training.execution import Execution
+    from dislab.training.settings import TrainSettings
 
     if len(args.seed) != len(args.outdir):
         raise DislabError(f"train got {len(args.seed)} seeds but {len(args.outdir)} output directories; give one each")
     settings = TrainSettings.from_config(args.settings, checkpoint_every=args.checkpoint_every)
-    device = pick_device(args.device)  # before anything slow: a job without its GPU stops within seconds
-    channels_last = args.channels_last and len(args.seed) == 1
-    log.info("run: %s", describe(run_facts(device, settings.precision, len(args.seed), channels_last, args.compile)))
-    if args.channels_last and not channels_last:
+    single = len(args.seed) == 1
+    # Before anything slow: a job without its GPU stops within seconds.
+    execution = Execution.build(args.device, settings.precision, args.channels_last and single, args.compile)
+    log.info("run: %s", execution.describe(len(args.seed)))
+    if args.channels_last and not single:
         log.info(
             "channels-last applies to one cell at a time; this pack of %d runs in the default layout", len(args.seed)
         )
     _threads(args.threads)
     from dislab.data.loader import DSprites
-    from dislab.training.pack import train_pack
-    from dislab.training.trainer import train_cell
+    from dislab.training.trainer import train
 
     data = DSprites.load(args.data)
-    cells = [Cell(args.model, args.strength, seed) for seed in args.seed]
-    if len(cells) == 1:
-        train_cell(
-            data.packed,
-            cells[0],
-            settings,
-            args.outdir[0],
-            device=device,
-            channels_last=channels_last,
-            compile=args.compile,
-        )
-    else:
-        train_pack(data.packed, cells, settings, args.outdir, device=device, compile=args.compile)
+    train(data.packed, [Cell(args.model, args.strength, seed) for seed in args.seed], settings, args.outdir, execution)
 
 
 def _cell_title(model_path) -> str:

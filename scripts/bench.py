@@ -43,9 +43,11 @@ from dislab.allocator import keep_freed_memory
 from dislab.cells import Cell
 from dislab.models.networks import VAE, ConvTranspose2d
 from dislab.models.objectives import kl_per_dim
+from dislab.training.cell import CellTrainer
+from dislab.training.execution import Execution
 from dislab.training.pack import PackTrainer
 from dislab.training.precision import has_native_bfloat16
-from dislab.training.trainer import CellTrainer, TrainSettings
+from dislab.training.settings import TrainSettings
 
 DATASET_SIZE = 737_280
 REFERENCE = "plain eager loop"
@@ -55,7 +57,8 @@ class Variant(NamedTuple):
     pack: bool  # a pack of --pack cells (else one cell)
     precision: str
     channels_last: bool
-    compile: bool | str = False  # a string: that torch.compile mode ("reduce-overhead": CUDA graphs)
+    compile: bool = False
+    cuda_graphs: bool = False  # the step's compiled parts recorded as CUDA graphs (torch.compile "reduce-overhead")
     stock_layers: bool = False  # PyTorch's own nn.ConvTranspose2d and Adam (foreach) in the real trainer
     # Several jobs at once, their rates summed: what the grid needs, though no single step is faster. per_core: one
     # single-threaded process per CPU core (Snakemake with train jobs of one thread each); processes: that many
@@ -83,11 +86,11 @@ CUDA_VARIANTS = {
     "cell tf32": Variant(False, "tf32", False),
     "cell bfloat16": Variant(False, "bfloat16", False),
     "cell bfloat16 compiled": Variant(False, "bfloat16", False, compile=True),
-    "cell bfloat16 CUDA graphs": Variant(False, "bfloat16", False, compile="reduce-overhead"),
+    "cell bfloat16 CUDA graphs": Variant(False, "bfloat16", False, cuda_graphs=True),
     "pack tf32": Variant(True, "tf32", False),
     "pack bfloat16": Variant(True, "bfloat16", False),
     "pack bfloat16 compiled": Variant(True, "bfloat16", False, compile=True),
-    "pack bfloat16 CUDA graphs": Variant(True, "bfloat16", False, compile="reduce-overhead"),
+    "pack bfloat16 CUDA graphs": Variant(True, "bfloat16", False, cuda_graphs=True),
     "3 at once: pack bfloat16": Variant(True, "bfloat16", False, processes=3),
     "3 at once: pack bfloat16 compiled": Variant(True, "bfloat16", False, compile=True, processes=3),
 }
@@ -155,6 +158,24 @@ def plain_eager_loop(device, batch, latent_dim):
     return step
 
 
+def with_cuda_graphs(trainer):
+    """``trainer``'s step with its compiled parts (the forward pass and loss; a pack's vmapped steps) under
+    ``torch.compile(mode="reduce-overhead")``, which records CUDA graphs; each step tells the graphs it begins, so
+    that the last step's outputs may be reused."""
+    if isinstance(trainer, PackTrainer):
+        trainer._vae_step = torch.compile(trainer._vae_step, mode="reduce-overhead")
+        if trainer._disc_step is not None:
+            trainer._disc_step = torch.compile(trainer._disc_step, mode="reduce-overhead")
+    else:
+        trainer.forward_loss = torch.compile(trainer.forward_loss, mode="reduce-overhead")
+
+    def step(i):
+        torch.compiler.cudagraph_mark_step_begin()
+        return trainer.train_step(i)
+
+    return step
+
+
 def variant_step(name, device, cfg, pack_size):
     """The step function of one variant and the number of cells it advances."""
     batch, latent_dim = cfg["model"]["batch_size"], cfg["model"]["latent_dim"]
@@ -170,12 +191,14 @@ def variant_step(name, device, cfg, pack_size):
     )
     training = {**cfg["training"], "precision": variant.precision}
     settings = TrainSettings.from_config({"model": cfg["model"], "training": training, "options": {}})
+    execution = Execution(device, variant.precision, variant.channels_last, variant.compile)
     if variant.pack:
         cells = [Cell("betavae", 4.0, seed) for seed in range(pack_size)]
-        return PackTrainer(packed, cells, settings, device, compile=variant.compile).train_step, pack_size
-    trainer = CellTrainer(
-        packed, Cell("betavae", 4.0, 0), settings, device, channels_last=variant.channels_last, compile=variant.compile
-    )
+        pack = PackTrainer(packed, cells, settings, execution)
+        return (with_cuda_graphs(pack) if variant.cuda_graphs else pack.train_step), pack_size
+    trainer = CellTrainer(packed, Cell("betavae", 4.0, 0), settings, execution)
+    if variant.cuda_graphs:
+        return with_cuda_graphs(trainer), 1
     if variant.stock_layers:
         use_stock_layers(trainer.model)
         if variant.channels_last:

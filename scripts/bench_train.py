@@ -22,7 +22,9 @@ from dislab.data.grid import FactorGrid
 from dislab.data.loader import DSprites
 from dislab.data.render import render_grid
 from dislab.models.objectives import REGISTRY
-from dislab.training.trainer import CellTrainer, TrainSettings
+from dislab.training.cell import CellTrainer
+from dislab.training.execution import Execution
+from dislab.training.settings import TrainSettings
 
 
 def rendered_subset(sizes=(1, 3, 6, 10, 16, 16)):
@@ -33,14 +35,8 @@ def rendered_subset(sizes=(1, 3, 6, 10, 16, 16)):
 
 
 def bench(data, model, settings, device, steps, warmup, training):
-    trainer = CellTrainer(
-        data.packed,
-        Cell(model, 10.0, 0),
-        settings,
-        torch.device(device),
-        channels_last=training["channels_last"],
-        compile=training["compile"],
-    )
+    execution = Execution(torch.device(device), settings.precision, training["channels_last"], training["compile"])
+    trainer = CellTrainer(data.packed, Cell(model, 10.0, 0), settings, execution)
     for step in range(warmup):
         trainer.train_step(step)
     if device == "cuda":

@@ -19,29 +19,30 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import yaml
 
 from dislab.cells import Cell
 from dislab.data.grid import FactorGrid
 from dislab.data.loader import DSprites
 from dislab.data.synthetic import write_synthetic_hdf5
-from dislab.training.trainer import RECORDED, CellTrainer, TrainSettings, pick_device
+from dislab.training.execution import Execution
+from dislab.training.kit import RECORDED
+from dislab.training.settings import TrainSettings
+from dislab.training.trainer import train
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def train_curves(data, cell, settings, device, columns):
     """The logged steps and, per column, its values at those steps."""
-    trainer = CellTrainer(data.packed, cell, settings, device, channels_last=True)
-    trainer.run(Path(tempfile.mkdtemp()) / "resume.pt", progress=False)
-    missing = [c for c in columns if trainer.rows[0].get(c) is None]
+    outdir = Path(tempfile.mkdtemp())
+    train(data.packed, [cell], settings, [outdir], Execution(device, settings.precision, channels_last=True), False)
+    rows = pd.read_csv(outdir / "train_log.csv")
+    missing = [c for c in columns if rows[c].isna().all()]
     if missing:
-        raise SystemExit(
-            f"{cell.model} logs no {missing}; its columns: {[k for k, v in trainer.rows[0].items() if v is not None]}"
-        )
-    return np.array([row["step"] for row in trainer.rows]), {
-        c: np.array([row[c] for row in trainer.rows]) for c in columns
-    }
+        raise SystemExit(f"{cell.model} logs no {missing}; its columns: {list(rows.dropna(axis=1, how='all'))}")
+    return rows["step"].to_numpy(), {c: rows[c].to_numpy() for c in columns}
 
 
 def compare(column, steps, ref, other, name):
@@ -96,7 +97,7 @@ def main():
         path = Path(tempfile.mkdtemp()) / "dsprites.hdf5"
         write_synthetic_hdf5(path, FactorGrid(tuple([1] + args.grid)), progress=False)
     data = DSprites.load(path)
-    device = pick_device(args.device)
+    device = Execution.build(args.device).device
     options = {k: v for k, v in cfg["models"].get(args.model, {}).items() if k != "strengths"}
     curves = {}
     for precision in ("float32", args.other):

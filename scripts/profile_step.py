@@ -20,7 +20,9 @@ from torch.profiler import ProfilerActivity, profile
 
 from dislab.allocator import keep_freed_memory
 from dislab.cells import Cell
-from dislab.training.trainer import CellTrainer, TrainSettings
+from dislab.training.cell import CellTrainer
+from dislab.training.execution import Execution
+from dislab.training.settings import TrainSettings
 
 DATASET_SIZE = 737_280
 CONVOLUTION_OPS = (
@@ -52,9 +54,8 @@ def main():
     settings = TrainSettings.from_config(
         {"model": cfg["model"], "options": options, "training": {**cfg["training"], "precision": args.precision}}
     )
-    trainer = CellTrainer(
-        packed, Cell(args.model, args.strength, 0), settings, device, channels_last=args.channels_last
-    )
+    execution = Execution(device, args.precision, channels_last=args.channels_last)
+    trainer = CellTrainer(packed, Cell(args.model, args.strength, 0), settings, execution)
     for step in range(10):
         trainer.train_step(step)
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])

@@ -14,8 +14,10 @@ import torch
 import yaml
 
 from dislab.cells import Cell
+from dislab.training.cell import CellTrainer
+from dislab.training.execution import Execution
 from dislab.training.pack import PackTrainer
-from dislab.training.trainer import CellTrainer, TrainSettings
+from dislab.training.settings import TrainSettings
 
 
 def main() -> int:
@@ -33,9 +35,11 @@ def main() -> int:
         )
         for kind in ("cell", "pack of 3"):
             if kind == "cell":
-                trainer = CellTrainer(packed, Cell(model, strength, 0), settings, device, channels_last=True)
+                execution = Execution(device, settings.precision, channels_last=True)
+                trainer = CellTrainer(packed, Cell(model, strength, 0), settings, execution)
             else:
-                trainer = PackTrainer(packed, [Cell(model, strength, s) for s in range(3)], settings, device)
+                execution = Execution(device, settings.precision)
+                trainer = PackTrainer(packed, [Cell(model, strength, s) for s in range(3)], settings, execution)
             for step in range(3):  # warm-up: first-use allocations and lazy inits may synchronise
                 trainer.train_step(step)
             torch.cuda.synchronize()

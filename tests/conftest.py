@@ -81,3 +81,12 @@ def tiny_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("tiny_run")
     run_snakemake(workdir, "--cores", "2")
     return workdir
+
+
+def on(device, settings, **how):
+    """The Execution of a training job on ``device`` in ``settings``' precision (``how``: channels_last, compile)."""
+    import torch
+
+    from dislab.training.execution import Execution
+
+    return Execution(torch.device(device), settings.precision, **how)

@@ -5,13 +5,16 @@ import logging
 import pandas as pd
 import pytest
 import torch
+from conftest import on
 from test_training import poison_loss_at, settings
 
 from dislab.cells import Cell
 from dislab.errors import TrainingError
 from dislab.models.objectives import REGISTRY
-from dislab.training.pack import PackTrainer, train_pack
-from dislab.training.trainer import CellTrainer, TrainSettings, train_cell
+from dislab.training.cell import CellTrainer
+from dislab.training.pack import PackTrainer
+from dislab.training.settings import TrainSettings
+from dislab.training.trainer import train
 
 
 def _state(path):
@@ -27,8 +30,8 @@ def _log(outdir):
 def test_a_pack_of_one_is_the_single_cell_trainer_bit_for_bit(tiny_data, tmp_path, model, precision, device):
     s = TrainSettings.from_config(settings(model, steps=6, log_every=2, checkpoint_every=3, precision=precision))
     cell = Cell(model, 4.0, 0)
-    train_cell(tiny_data.packed, cell, s, tmp_path / "alone", device=device, progress=False)
-    train_pack(tiny_data.packed, [cell], s, [tmp_path / "pack"], device=device, progress=False)
+    train(tiny_data.packed, [cell], s, [tmp_path / "alone"], on(device, s), progress=False)
+    train(tiny_data.packed, [cell], s, [tmp_path / "pack"], on(device, s), progress=False, pack=True)
     alone, packed = _state(tmp_path / "alone" / "model.pt"), _state(tmp_path / "pack" / "model.pt")
     assert alone.keys() == packed.keys()
     assert all(torch.equal(alone[k], packed[k]) for k in alone)
@@ -40,9 +43,15 @@ def test_a_pack_of_seeds_matches_the_seeds_trained_alone(tiny_data, tmp_path, mo
     s = TrainSettings.from_config(settings(model, steps=5, log_every=1))
     cells = [Cell(model, 4.0, seed) for seed in (0, 1, 2)]
     for cell in cells:
-        train_cell(tiny_data.packed, cell, s, tmp_path / f"alone{cell.seed}", device=device, progress=False)
-    summaries = train_pack(
-        tiny_data.packed, cells, s, [tmp_path / f"pack{c.seed}" for c in cells], device=device, progress=False
+        train(tiny_data.packed, [cell], s, [tmp_path / f"alone{cell.seed}"], on(device, s), progress=False)
+    summaries = train(
+        tiny_data.packed,
+        cells,
+        s,
+        [tmp_path / f"pack{c.seed}" for c in cells],
+        on(device, s),
+        progress=False,
+        pack=True,
     )
     assert [x["pack_size"] for x in summaries] == [3, 3, 3]
     for cell in cells:
@@ -66,8 +75,8 @@ def test_a_pack_of_seeds_matches_the_seeds_trained_alone(tiny_data, tmp_path, mo
 def test_each_pack_step_matches_the_seeds_stepped_alone_from_the_same_state(tiny_data, model, device):
     s = TrainSettings.from_config(settings(model, steps=5, log_every=1))
     cells = [Cell(model, 4.0, seed) for seed in (0, 1, 2)]
-    pack = PackTrainer(tiny_data.packed, cells, s, device)
-    alone = [CellTrainer(tiny_data.packed, cell, s, device) for cell in cells]
+    pack = PackTrainer(tiny_data.packed, cells, s, on(device, s))
+    alone = [CellTrainer(tiny_data.packed, cell, s, on(device, s)) for cell in cells]
     for step in range(5):
         torch.testing.assert_close(
             pack.train_step(step),
@@ -76,7 +85,7 @@ def test_each_pack_step_matches_the_seeds_stepped_alone_from_the_same_state(tiny
             atol=1e-5,
             equal_nan=True,
         )
-        pack._unstack(step + 1)  # what a checkpoint of the pack holds
+        pack.sync(step + 1)  # what a checkpoint of the pack holds
         for own, member in zip(alone, pack.members):
             own.load_state(member.state())
 
@@ -96,20 +105,20 @@ def test_an_interrupted_pack_resumes_each_cell_from_its_own_checkpoint(tiny_data
     s = TrainSettings.from_config(settings("factorvae", steps=10, log_every=1, checkpoint_every=4))
     cells = [Cell("factorvae", 10.0, seed) for seed in (0, 1)]
     straight = [tmp_path / f"straight{c.seed}" for c in cells]
-    train_pack(tiny_data.packed, cells, s, straight, device=device, progress=False)
+    train(tiny_data.packed, cells, s, straight, on(device, s), progress=False, pack=True)
 
     killed = [tmp_path / f"killed{c.seed}" for c in cells]
     with monkeypatch.context() as m:
         _fail_at(m, 6)
         with pytest.raises(KeyboardInterrupt):
-            train_pack(tiny_data.packed, cells, s, killed, device=device, progress=False)
+            train(tiny_data.packed, cells, s, killed, on(device, s), progress=False, pack=True)
     for d in killed:
         assert torch.load(d / "resume.pt", weights_only=False)["step"] == 4 and not (d / "model.pt").exists()
     # each cell's checkpoint is a single-cell checkpoint: the single-cell trainer reads it
-    alone = CellTrainer(tiny_data.packed, cells[1], s, device)
+    alone = CellTrainer(tiny_data.packed, cells[1], s, on(device, s))
     assert alone.try_resume(killed[1] / "resume.pt") and alone.step == 4
 
-    train_pack(tiny_data.packed, cells, s, killed, device=device, progress=False)
+    train(tiny_data.packed, cells, s, killed, on(device, s), progress=False, pack=True)
     for a, b in zip(straight, killed):
         assert all(torch.equal(x, y) for x, y in zip(_state(a / "model.pt").values(), _state(b / "model.pt").values()))
         pd.testing.assert_frame_equal(_log(a), _log(b), check_exact=True)
@@ -120,8 +129,8 @@ def test_checkpoints_at_different_steps_restart_the_pack_with_a_warning(tiny_dat
     s = TrainSettings.from_config(settings("betavae", steps=6, log_every=2, checkpoint_every=4))
     cells = [Cell("betavae", 1.0, seed) for seed in (0, 1)]
     straight = [tmp_path / f"straight{c.seed}" for c in cells]
-    train_pack(tiny_data.packed, cells, s, straight, device=device, progress=False)
-    lone = CellTrainer(tiny_data.packed, cells[0], s, device)
+    train(tiny_data.packed, cells, s, straight, on(device, s), progress=False, pack=True)
+    lone = CellTrainer(tiny_data.packed, cells[0], s, on(device, s))
     for step in range(4):
         lone.train_step(step)
     lone.step = 4
@@ -129,8 +138,14 @@ def test_checkpoints_at_different_steps_restart_the_pack_with_a_warning(tiny_dat
     lone.save(tmp_path / "mixed0" / "resume.pt")  # seed 0 at step 4, seed 1 without a checkpoint
 
     with caplog.at_level(logging.WARNING):
-        train_pack(
-            tiny_data.packed, cells, s, [tmp_path / "mixed0", tmp_path / "mixed1"], device=device, progress=False
+        train(
+            tiny_data.packed,
+            cells,
+            s,
+            [tmp_path / "mixed0", tmp_path / "mixed1"],
+            on(device, s),
+            progress=False,
+            pack=True,
         )
     assert "different steps" in caplog.text and "starting every cell from step 0" in caplog.text
     for seed in (0, 1):
@@ -141,9 +156,9 @@ def test_checkpoints_at_different_steps_restart_the_pack_with_a_warning(tiny_dat
 def test_a_pack_takes_seeds_of_one_model_and_strength_only(tiny_data, device):
     s = TrainSettings.from_config(settings("betavae"))
     with pytest.raises(TrainingError, match="distinct seeds of one"):
-        PackTrainer(tiny_data.packed, [Cell("betavae", 1.0, 0), Cell("betavae", 3.0, 1)], s, device)
+        PackTrainer(tiny_data.packed, [Cell("betavae", 1.0, 0), Cell("betavae", 3.0, 1)], s, on(device, s))
     with pytest.raises(TrainingError, match="distinct seeds of one"):
-        PackTrainer(tiny_data.packed, [Cell("betavae", 1.0, 0), Cell("betavae", 1.0, 0)], s, device)
+        PackTrainer(tiny_data.packed, [Cell("betavae", 1.0, 0), Cell("betavae", 1.0, 0)], s, on(device, s))
 
 
 def test_nan_in_a_pack_stops_it_naming_the_cell_and_keeps_every_checkpoint(tiny_data, tmp_path, monkeypatch, device):
@@ -152,6 +167,6 @@ def test_nan_in_a_pack_stops_it_naming_the_cell_and_keeps_every_checkpoint(tiny_
     cells = [Cell("betavae", 3.0, seed) for seed in (0, 1)]
     outdirs = [tmp_path / "seed0", tmp_path / "seed1"]
     with pytest.raises(TrainingError, match=r"betavae/3/seed0.*step 7.*checkpoint \(step 5\) is kept"):
-        train_pack(tiny_data.packed, cells, s, outdirs, device=device, progress=False)
+        train(tiny_data.packed, cells, s, outdirs, on(device, s), progress=False, pack=True)
     for d in outdirs:
         assert torch.load(d / "resume.pt", weights_only=False)["step"] == 5 and not (d / "model.pt").exists()

@@ -32,7 +32,9 @@ def _train_and_score(args) -> dict:
     from dislab.data.loader import DSprites
     from dislab.evaluation.elbo import elbo_scores
     from dislab.models.checkpoint import load_vae
-    from dislab.training.trainer import TrainSettings, train_cell
+    from dislab.training.execution import Execution
+    from dislab.training.settings import TrainSettings
+    from dislab.training.trainer import train
 
     torch.set_num_threads(1)
     data = DSprites.load(data_path)
@@ -49,8 +51,13 @@ def _train_and_score(args) -> dict:
         precision="float32",
         options={},
     )
-    train_cell(
-        data.packed, Cell("betavae", beta, 0), settings, outdir, device="cpu", progress=False, channels_last=True
+    train(
+        data.packed,
+        [Cell("betavae", beta, 0)],
+        settings,
+        [outdir],
+        Execution(torch.device("cpu"), channels_last=True),
+        progress=False,
     )
     scores = elbo_scores(load_vae(f"{outdir}/model.pt"), data, np.random.default_rng(0), 2000)
     return {

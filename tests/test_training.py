@@ -9,13 +9,16 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-from conftest import REPO
+from conftest import REPO, on
 
 from dislab.cells import Cell
 from dislab.errors import TrainingError
 from dislab.models.objectives import REGISTRY
 from dislab.training.batches import BatchSampler, unpack_images
-from dislab.training.trainer import CellTrainer, TrainSettings, pick_device, train_cell
+from dislab.training.cell import CellTrainer
+from dislab.training.execution import Execution, pick_device
+from dislab.training.settings import TrainSettings
+from dislab.training.trainer import train
 
 TINY = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
 
@@ -48,7 +51,7 @@ def test_a_few_steps_lower_the_loss_on_a_fixed_batch(tiny_data, model, device):
     torch.manual_seed(0)
     cfg = settings(model)
     s = TrainSettings.from_config(cfg)
-    trainer = CellTrainer(tiny_data.packed, Cell(model, 4.0, 0), s, device)
+    trainer = CellTrainer(tiny_data.packed, Cell(model, 4.0, 0), s, on(device, s))
     for group in trainer.optimizer.param_groups:
         group["lr"] = 1e-3
     x = trainer.sampler.batch(0)
@@ -78,7 +81,7 @@ def _same(a, b):
 def test_same_seed_same_weights_other_seed_other_weights(tiny_data, tmp_path, device):
     s = TrainSettings.from_config(settings("factorvae", steps=12))
     for name, seed in (("a", 0), ("b", 0), ("c", 1)):
-        train_cell(tiny_data.packed, Cell("factorvae", 10, seed), s, tmp_path / name, device=device, progress=False)
+        train(tiny_data.packed, [Cell("factorvae", 10, seed)], s, [tmp_path / name], on(device, s), progress=False)
     assert _same(_weights(tmp_path / "a" / "model.pt"), _weights(tmp_path / "b" / "model.pt"))
     assert not _same(_weights(tmp_path / "a" / "model.pt"), _weights(tmp_path / "c" / "model.pt"))
     assert not (tmp_path / "a" / "resume.pt").exists()
@@ -86,7 +89,7 @@ def test_same_seed_same_weights_other_seed_other_weights(tiny_data, tmp_path, de
 
 def test_outputs_log_every_part(tiny_data, tmp_path, device):
     s = TrainSettings.from_config(settings("btcvae", steps=8, log_every=4))
-    summary = train_cell(tiny_data.packed, Cell("btcvae", 6, 0), s, tmp_path, device=device, progress=False)
+    (summary,) = train(tiny_data.packed, [Cell("btcvae", 6, 0)], s, [tmp_path], on(device, s), progress=False)
     log = pd.read_csv(tmp_path / "train_log.csv")
     assert list(log.columns) == [
         "step",
@@ -175,24 +178,17 @@ def test_nan_stops_the_job_naming_cell_and_step_and_keeps_the_last_checkpoint(ti
     s = TrainSettings.from_config(settings("betavae", steps=30, checkpoint_every=5, log_every=5))
     poison_loss_at(monkeypatch, "betavae", 7)
     with pytest.raises(TrainingError, match=r"betavae/3/seed0.*step 7.*checkpoint \(step 5\) is kept"):
-        train_cell(tiny_data.packed, Cell("betavae", 3, 0), s, tmp_path, device=device, progress=False)
+        train(tiny_data.packed, [Cell("betavae", 3, 0)], s, [tmp_path], on(device, s), progress=False)
     assert torch.load(tmp_path / "resume.pt", weights_only=False)["step"] == 5
     assert not (tmp_path / "model.pt").exists()
 
 
 @pytest.mark.parametrize("requested", ["cuda", "cuda:0", torch.device("cuda", 1)])
-def test_cuda_request_without_a_gpu_is_a_clear_error(tiny_data, tmp_path, requested):
+def test_cuda_request_without_a_gpu_is_a_clear_error(requested):
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
     with pytest.raises(TrainingError, match=f"'{requested}' but torch .* sees no GPU here"):
-        train_cell(
-            tiny_data.packed,
-            Cell("betavae", 1, 0),
-            TrainSettings.from_config(settings()),
-            tmp_path,
-            device=requested,
-            progress=False,
-        )
+        Execution.build(requested)
 
 
 def test_a_gpu_index_beyond_the_visible_ones_is_a_clear_error(monkeypatch):
@@ -235,7 +231,7 @@ def _loads_as_on_a_gpu(monkeypatch):
 def _checkpointed(tiny_data, tmp_path, device_type: str) -> TrainSettings:
     """A resume.pt at step 5 of betavae/1/seed0 that says it was written on ``device_type``."""
     s = TrainSettings.from_config(settings("betavae", steps=20, checkpoint_every=5, log_every=5))
-    trainer = CellTrainer(tiny_data.packed, Cell("betavae", 1, 0), s, torch.device("cpu"))
+    trainer = CellTrainer(tiny_data.packed, Cell("betavae", 1, 0), s, on(torch.device("cpu"), s))
     for step in range(5):
         trainer.train_step(step)
     trainer.step = 5
@@ -249,7 +245,7 @@ def test_a_gpu_run_resumes_its_checkpoint(tiny_data, tmp_path, monkeypatch):
     """The resume path of a GPU run, on a CPU: the trainer's device says cuda, torch.load maps as it would there,
     and the noise generator takes only a CPU byte tensor, as a CUDA one does."""
     s = _checkpointed(tiny_data, tmp_path, "cuda")
-    resumed = CellTrainer(tiny_data.packed, Cell("betavae", 1, 0), s, torch.device("cpu"))
+    resumed = CellTrainer(tiny_data.packed, Cell("betavae", 1, 0), s, on(torch.device("cpu"), s))
     resumed.device = torch.device("cuda")  # what a GPU run's trainer holds; its tensors stay where they are here
     resumed.noise = CudaLikeGenerator(resumed.noise)
     _loads_as_on_a_gpu(monkeypatch)
@@ -258,7 +254,7 @@ def test_a_gpu_run_resumes_its_checkpoint(tiny_data, tmp_path, monkeypatch):
 
 def test_a_checkpoint_from_another_kind_of_device_restarts_the_cell_saying_so(tiny_data, tmp_path, caplog):
     s = _checkpointed(tiny_data, tmp_path, "cuda")
-    resumed = CellTrainer(tiny_data.packed, Cell("betavae", 1, 0), s, torch.device("cpu"))
+    resumed = CellTrainer(tiny_data.packed, Cell("betavae", 1, 0), s, on(torch.device("cpu"), s))
     assert not resumed.try_resume(tmp_path / "resume.pt") and resumed.step == 0
     assert "was written on cuda and this job runs on cpu" in caplog.text and "from step 0" in caplog.text
     state = torch.load(tmp_path / "resume.pt", weights_only=False)  # one of before the device was recorded

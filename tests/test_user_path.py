@@ -269,14 +269,23 @@ def test_a_full_disk_is_one_line_and_leaves_no_temporary_file(tmp_path, tiny_hdf
 # -- what is kept -----------------------------------------------------------------------------------------------------
 def test_the_same_weights_give_the_same_bytes_and_stale_temporary_files_are_removed(tmp_path, tiny_data):
     from dislab.cells import Cell
-    from dislab.training.trainer import TrainSettings, train_cell
+    from dislab.training.execution import Execution
+    from dislab.training.settings import TrainSettings
+    from dislab.training.trainer import train
 
     settings = TrainSettings.from_config({k: TINY[k] for k in ("model", "training")} | {"options": {}})
     for run in ("a", "b"):
         (tmp_path / run).mkdir()
         (tmp_path / run / ".model.pt.k1ll3d.pt").write_bytes(b"left by a SIGKILL")
         (tmp_path / run / ".resume.pt.k1ll3d.pt").write_bytes(b"left by a SIGKILL")
-        train_cell(tiny_data.packed, Cell("betavae", 1, 0), settings, tmp_path / run, device="cpu", progress=False)
+        train(
+            tiny_data.packed,
+            [Cell("betavae", 1, 0)],
+            settings,
+            [tmp_path / run],
+            Execution(torch.device("cpu")),
+            progress=False,
+        )
     digests = {run: hashlib.sha256((tmp_path / run / "model.pt").read_bytes()).hexdigest() for run in ("a", "b")}
     assert digests["a"] == digests["b"]
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["model.pt", "summary.json", "train_log.csv"]
@@ -284,10 +293,12 @@ def test_the_same_weights_give_the_same_bytes_and_stale_temporary_files_are_remo
 
 def test_a_checkpoint_is_not_written_over_with_weights_that_are_not_finite(tmp_path, tiny_data, caplog):
     from dislab.cells import Cell
-    from dislab.training.trainer import CellTrainer, TrainSettings
+    from dislab.training.cell import CellTrainer
+    from dislab.training.execution import Execution
+    from dislab.training.settings import TrainSettings
 
     settings = TrainSettings.from_config({k: TINY[k] for k in ("model", "training")} | {"options": {}})
-    trainer = CellTrainer(tiny_data.packed, Cell("betavae", 1, 0), settings, torch.device("cpu"))
+    trainer = CellTrainer(tiny_data.packed, Cell("betavae", 1, 0), settings, Execution(torch.device("cpu")))
     trainer.step = 10
     trainer.save(tmp_path / "resume.pt")
     trainer.step = 20

@@ -101,7 +101,7 @@ class FactorVAE(Objective):
     """recon + KL + lambda * TC, TC = E[logit_q(z) - logit_prod(z)] from the discriminator."""
 
     name = "factorvae"
-    uses_discriminator = True  # the trainer owns it and passes it in (dislab.training.trainer.discriminator_fn)
+    uses_discriminator = True  # the trainer owns it and passes it in (dislab.training.kit.discriminator_fn)
 
     def loss(self, out, x, step, draws, discriminator=None):
         rec, kl = _elbo_terms(out, x)

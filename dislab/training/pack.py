@@ -12,35 +12,22 @@ the single-cell trainer and the other way round. A pack of one is the single-cel
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import logging
-import time
 from pathlib import Path
 
 import torch
 from torch.func import functional_call, stack_module_state, vmap
 from torch.utils._pytree import tree_map
-from tqdm import tqdm
 
 from dislab.cells import Cell
 from dislab.errors import TrainingError
+from dislab.training import kit
 from dislab.training.batches import unpack_images
-from dislab.training.precision import autocast, warn_if_emulated
-from dislab.training.trainer import (
-    RECORDED,
-    CellTrainer,
-    TrainSettings,
-    adam,
-    compiled,
-    detached,
-    discriminator_fn,
-    mark_step_begin,
-    pick_device,
-    run_facts,
-    second_batch_latents,
-    step_holder,
-)
+from dislab.training.cell import CellTrainer
+from dislab.training.execution import Execution
+from dislab.training.precision import autocast
+from dislab.training.settings import TrainSettings
 
 log = logging.getLogger(__name__)
 
@@ -62,16 +49,17 @@ def _pack_of_one(fn, in_dims):
 
 
 class PackTrainer:
-    def __init__(
-        self, packed, cells: list[Cell], settings: TrainSettings, device: torch.device, compile: bool | str = False
-    ):
+    def __init__(self, packed, cells: list[Cell], settings: TrainSettings, execution: Execution):
         if len({(c.model, c.strength) for c in cells}) != 1 or len(set(cells)) != len(cells):
             raise TrainingError(f"a pack trains distinct seeds of one (model, strength); got {[str(c) for c in cells]}")
-        self.settings, self.device = settings, device
+        if execution.channels_last:
+            raise ValueError("a pack's grouped convolutions run in the default memory layout, not channels-last")
+        self.settings, self.execution = settings, execution
+        self.device = device = execution.device
         self.packed = torch.as_tensor(packed).to(device)  # one copy of the dataset for the whole pack
-        self.members = [CellTrainer(self.packed, cell, settings, device, pack_size=len(cells)) for cell in cells]
+        self.members = [CellTrainer(self.packed, cell, settings, execution, pack_size=len(cells)) for cell in cells]
         self.undefined = torch.full((len(cells),), float("nan"), device=device)
-        self.step_tensor = step_holder(device)
+        self.step_tensor = kit.step_holder(device)
         first = self.members[0]
         self.objective, self.total_steps = first.objective, first.total_steps
         self.steps_per_epoch = first.sampler.steps_per_epoch
@@ -82,9 +70,8 @@ class PackTrainer:
         batched = vmap if len(cells) > 1 else _pack_of_one
         self._vae_step = batched(self._cell_loss, in_dims=(0, 0 if self.disc else None, 0, 0, 0, None))
         self._disc_step = batched(self._cell_disc_loss, in_dims=(0,) * 6) if self.disc else None
-        self.compile = compile
-        self._vae_step = compiled(self._vae_step, compile)
-        self._disc_step = compiled(self._disc_step, compile) if self.disc else None
+        self._vae_step = kit.compiled(self._vae_step, execution.compile)
+        self._disc_step = kit.compiled(self._disc_step, execution.compile) if self.disc else None
 
     # -- stacked state <-> the members' own models and optimisers ---------------------------------------
     def _stack(self) -> None:
@@ -103,7 +90,7 @@ class PackTrainer:
 
     @staticmethod
     def _stacked_adam(params: dict, optimizers: list, lr: float, betas: tuple) -> torch.optim.Adam:
-        optimizer = adam(params.values(), lr, betas)
+        optimizer = kit.adam(params.values(), lr, betas)
         states = [o.state_dict()["state"] for o in optimizers]
         if states[0]:  # resumed: stack the members' moments (they share the step count)
             stacked = {}
@@ -113,7 +100,7 @@ class PackTrainer:
             optimizer.load_state_dict({"state": stacked, "param_groups": optimizer.state_dict()["param_groups"]})
         return optimizer
 
-    def _unstack(self, step: int) -> None:
+    def sync(self, step: int) -> None:
         """Copy the pack's parameters and Adam states back into each member (before a checkpoint or the outputs)."""
         pairs = [(self.params, self.optimizer, "model", "optimizer")]
         if self.disc:
@@ -140,7 +127,7 @@ class PackTrainer:
 
     # -- one step ---------------------------------------------------------------------------------------
     def _cell_loss(self, params, disc_params, x, noise, draws, step):
-        with autocast(self.device, self.settings.precision):
+        with autocast(self.device, self.execution.precision):
             out = functional_call(self.vae, params, (x, noise))
         out = tuple(t.float() for t in out)
         disc = None if disc_params is None else self._discriminator_fn(disc_params)
@@ -149,18 +136,18 @@ class PackTrainer:
 
     def _cell_disc_loss(self, params, disc_params, x2, z, z2_noise, uniform):
         encoder = {k.removeprefix("encoder."): v.detach() for k, v in params.items() if k.startswith("encoder.")}
-        z2 = second_batch_latents(
+        z2 = kit.second_batch_latents(
             lambda x: functional_call(self.vae.encoder, encoder, (x,)),
             x2,
             z2_noise,
             self.device,
-            self.settings.precision,
+            self.execution.precision,
         )
         discriminator = self._discriminator_fn(disc_params)
         return self.objective.discriminator_loss(z, z2, uniform, discriminator=discriminator)
 
     def _discriminator_fn(self, disc_params: dict):
-        return discriminator_fn(self.disc, disc_params, self.device, self.settings.precision)
+        return kit.discriminator_fn(self.disc, disc_params, self.device, self.execution.precision)
 
     def batches(self, step: int, stream: int = 0) -> torch.Tensor:
         """Every member's own batch, (k, batch, 1, 64, 64), in one gather."""
@@ -170,12 +157,11 @@ class PackTrainer:
 
     def train_step(self, step: int) -> torch.Tensor:
         """One step of every member; returns their recorded values, (k, len(RECORDED)), NaN = not defined."""
-        mark_step_begin(self.compile)
         x = self.batches(step)
         drawn = [m.draw_for_loss(x.shape[1]) for m in self.members]
         noise = torch.stack([n for n, _ in drawn])
         draws = {k: torch.stack([d[k] for _, d in drawn]) for k in drawn[0][1]}
-        disc_params = detached(self.disc_params) if self.disc else None  # a constant in the VAE's loss
+        disc_params = kit.detached(self.disc_params) if self.disc else None  # a constant in the VAE's loss
         parts, z = self._vae_step(self.params, disc_params, x, noise, draws, self.step_tensor.fill_(step))
         self.optimizer.zero_grad(set_to_none=True)
         parts["loss"].sum().backward()  # the cells are independent: each gets its own gradient
@@ -188,10 +174,10 @@ class PackTrainer:
             self.disc_optimizer.zero_grad(set_to_none=True)
             parts["disc_loss"].sum().backward()
             self.disc_optimizer.step()
-        return torch.stack([parts[k].detach() if k in parts else self.undefined for k in RECORDED], dim=1)
+        return torch.stack([parts[k].detach() if k in parts else self.undefined for k in kit.RECORDED], dim=1)
 
     # -- resume -----------------------------------------------------------------------------------------
-    def try_resume(self, checkpoints: list[Path]) -> int:
+    def resume(self, checkpoints: list[Path]) -> int:
         resumed = [m.try_resume(path) for m, path in zip(self.members, checkpoints)]
         steps = {m.step for m in self.members}
         if not any(resumed):
@@ -204,77 +190,7 @@ class PackTrainer:
             "the checkpoints of this pack are at different steps (%s); starting every cell from step 0",
             ", ".join(f"{m.cell}: {m.step if r else 'none'}" for m, r in zip(self.members, resumed)),
         )
-        fresh = [CellTrainer(self.packed, m.cell, self.settings, self.device, m.pack_size) for m in self.members]
+        fresh = [CellTrainer(self.packed, m.cell, self.settings, self.execution, m.pack_size) for m in self.members]
         self.members = fresh
         self._stack()
         return 0
-
-    # -- the loop ---------------------------------------------------------------------------------------
-    def run(self, checkpoints: list[Path], progress: bool = True) -> None:
-        s = self.settings
-        start = self.try_resume(checkpoints)
-        bar = tqdm(
-            total=self.total_steps,
-            initial=start,
-            desc=f"pack of {len(self.members)}",
-            unit="step",
-            disable=not progress,
-            mininterval=10,
-        )
-        buffer, first, started = [], start, time.perf_counter()
-        try:  # the bar's last line goes out before an error's message, not after it
-            for step in range(start, self.total_steps):
-                buffer.append(self.train_step(step))
-                bar.update()
-                done = step + 1
-                if done % s.log_every == 0 or done % s.checkpoint_every == 0 or done == self.total_steps:
-                    values = torch.stack(buffer, dim=1)  # (k, steps, recorded)
-                    seconds = time.perf_counter() - started
-                    for member, member_values in zip(self.members, values):
-                        member.flush(list(member_values), first, seconds)
-                    buffer, first, started = [], done, time.perf_counter()
-                    if done % s.checkpoint_every == 0 and done < self.total_steps:
-                        self._unstack(done)
-                        for member, path in zip(self.members, checkpoints):
-                            member.save(path)
-        finally:
-            bar.close()
-        self._unstack(self.total_steps)
-
-
-def train_pack(
-    packed,
-    cells: list[Cell],
-    settings: TrainSettings,
-    outdirs: list,
-    device: str = "auto",
-    compile: bool | str = False,
-    progress: bool = True,
-) -> list[dict]:
-    """Train ``cells`` (seeds of one model and strength) together; each gets the outputs ``train_cell`` writes."""
-    outdirs = [Path(d) for d in outdirs]
-    for d in outdirs:
-        d.mkdir(parents=True, exist_ok=True)
-    checkpoints = [d / "resume.pt" for d in outdirs]
-    started = time.perf_counter()
-    trainer = PackTrainer(packed, cells, settings, pick_device(device), compile=compile)
-    warn_if_emulated(settings.precision, trainer.device)
-    log.info(
-        "training a pack of %d cells (%s) for %d steps (%d per epoch)",
-        len(cells),
-        ", ".join(map(str, cells)),
-        trainer.total_steps,
-        trainer.steps_per_epoch,
-    )
-    trainer.run(checkpoints, progress=progress)
-    wall = time.perf_counter() - started
-    summaries = []
-    for member, outdir, checkpoint in zip(trainer.members, outdirs, checkpoints):
-        summary = member.write_outputs(
-            outdir, wall, run_facts(trainer.device, settings.precision, len(cells), compile=compile)
-        )
-        log.info("finished %s: %s", member.cell, summary["final"])
-        with contextlib.suppress(FileNotFoundError):
-            checkpoint.unlink()
-        summaries.append(summary)
-    return summaries

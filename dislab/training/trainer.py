@@ -1,438 +1,60 @@
-"""Train one (model, strength, seed) cell into ``results/models/{model}/{strength}/seed{seed}/``.
-
-Outputs: ``model.pt`` (final weights and what is needed to rebuild the model), ``train_log.csv`` and
-``summary.json``. While running, ``resume.pt`` holds the latest checkpoint (written atomically every
-``checkpoint_every`` steps); a rerun of a killed job continues from it and ends with the same weights.
+"""Train (model, strength, seed) cells into ``results/models/{model}/{strength}/seed{seed}/``: one cell alone, or
+the seeds of one (model, strength) together as a pack (dislab.training.pack); each cell gets the same files either
+way (dislab.training.cell). A pack of one would be the single-cell step bit for bit, but the single-cell step can
+also run channels-last, which a pack's grouped convolutions cannot (docs/performance.md), so one cell trains alone.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import logging
 import time
-from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
-import torch
-from torch.func import functional_call
-from tqdm import tqdm
-
-from dislab.atomic import write_json, write_text
 from dislab.cells import Cell
-from dislab.errors import TrainingError
-from dislab.gpu import ADVICE as GPU_ADVICE
-from dislab.gpu import allocated_gpus, hidden_by_environment
-from dislab.models.checkpoint import save_torch
-from dislab.models.networks import VAE, Discriminator, count_parameters
-from dislab.models.objectives import make_objective
-from dislab.training.batches import BatchSampler, derived_seed
-from dislab.training.precision import autocast, set_precision, warn_if_emulated
+from dislab.training.cell import CellTrainer
+from dislab.training.execution import Execution
+from dislab.training.loop import run_steps
+from dislab.training.pack import PackTrainer
 from dislab.training.settings import TrainSettings
 
 log = logging.getLogger(__name__)
 
-LOG_COLUMNS = ("step", "epoch", "loss", "reconstruction", "kl", "tc", "regulariser", "disc_loss", "steps_per_s")
-RECORDED = ("loss", "reconstruction", "kl", "tc", "regulariser", "disc_loss")
-NOISE_STREAM = 1_000  # keeps the sampling-noise seed apart from the data-order seeds
 
-
-def discriminator_fn(discriminator: torch.nn.Module, params: dict, device: torch.device, precision: str):
-    """The FactorVAE discriminator as the objective calls it: with ``params``, in the step's precision, float32
-    logits out. The VAE's loss passes detached parameters: there the discriminator is a constant, so the VAE's
-    backward computes no weight gradients that the discriminator's own step would throw away."""
-
-    def logits(z):
-        with autocast(device, precision):
-            return functional_call(discriminator, params, (z,)).float()
-
-    return logits
-
-
-def second_batch_latents(encode, x2, noise, device: torch.device, precision: str) -> torch.Tensor:
-    """FactorVAE's z of its second batch, for the discriminator: ``encode(x2)`` in the step's precision and without
-    gradient, then z = mu + sigma * noise in float32."""
-    with torch.no_grad(), autocast(device, precision):
-        mu, logvar = encode(x2)
-    return mu.float() + torch.exp(0.5 * logvar.float()) * noise
-
-
-def detached(params: dict) -> dict:
-    return {name: p.detach() for name, p in params.items()}
-
-
-def _torch_build() -> str:
-    return f"torch {torch.__version__} ({f'CUDA {torch.version.cuda}' if torch.version.cuda else 'a CPU-only build'})"
-
-
-def pick_device(requested: str | torch.device) -> torch.device:
-    """The training device; a GPU that was asked for (or given to the job) and is not usable stops the job at once."""
-    if str(requested) == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        given = allocated_gpus()
-        if given:
-            raise TrainingError(
-                f"training.device is 'auto' and this job was given a GPU ({given}), but "
-                f"{_torch_build()} sees none; it would train on the CPU: {GPU_ADVICE}"
-            )
-        return torch.device("cpu")
-    device = torch.device(requested)
-    if device.type == "cuda":
-        visible = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        if not visible:
-            raise TrainingError(
-                f"training.device is '{requested}' but {_torch_build()} sees no GPU here "
-                f"({hidden_by_environment() or 'no usable CUDA device'}): {GPU_ADVICE}"
-            )
-        if device.index is not None and device.index >= visible:
-            raise TrainingError(
-                f"training.device is '{requested}' but only {visible} CUDA GPU(s) are visible "
-                f"(cuda:0 to cuda:{visible - 1})"
-            )
-    return device
-
-
-def run_facts(
-    device: torch.device, precision: str, pack_size: int, channels_last: bool = False, compile: bool | str = False
-) -> dict:
-    """What ran a training job: the first line of its log and a section of each cell's summary.json."""
-    return {
-        "device": str(device),
-        "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
-        "torch": torch.__version__,
-        "cuda_build": torch.version.cuda,
-        "precision": precision,
-        "pack_size": pack_size,
-        "channels_last": channels_last,
-        "compile": compile,
-    }
-
-
-def describe(facts: dict) -> str:
-    on = f"{facts['device']} ({facts['gpu']})" if facts["gpu"] else facts["device"]
-    build = f"CUDA {facts['cuda_build']}" if facts["cuda_build"] else "CPU-only build"
-    return (
-        f"device {on}, torch {facts['torch']} ({build}), precision {facts['precision']}, "
-        f"pack of {facts['pack_size']}, channels-last {'on' if facts['channels_last'] else 'off'}, "
-        f"compile {facts['compile'] or 'off'}"
-    )
-
-
-def compiled(fn, compile: bool | str):
-    """``fn`` under ``torch.compile``: ``True`` in its default mode, a string in that mode (``"reduce-overhead"``
-    records CUDA graphs on a GPU; see ``scripts/bench.py``); ``False`` leaves ``fn`` as it is."""
-    if not compile:
-        return fn
-    return torch.compile(fn, mode=None if compile is True else compile)
-
-
-def mark_step_begin(compile: bool | str) -> None:
-    """Tell CUDA-graph modes that a new training step starts: the graphs' outputs of the last step may be reused."""
-    if isinstance(compile, str):
-        torch.compiler.cudagraph_mark_step_begin()
-
-
-def step_holder(device: torch.device) -> torch.Tensor:
-    """The step as the objective sees it: a float64 tensor on the device, filled in place each step, so that a
-    compiled step (CUDA graphs) sees one input tensor rather than a new Python int it would record a graph for.
-    float64 gives AnnealedVAE's capacity the same float32 value as arithmetic on the Python int."""
-    return torch.zeros((), dtype=torch.float64, device=device)
-
-
-def adam(params, lr: float, betas: tuple) -> torch.optim.Adam:
-    """Adam with its fused kernel: the same update (to float rounding) in one pass over the weights."""
-    return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
-
-
-def checkpoint_device_type(state: dict) -> str:
-    """The kind of device that wrote a ``resume.pt``; older ones do not say, but a CPU generator's state is 5,056
-    bytes and a CUDA one's 16."""
-    return state.get("device_type") or ("cpu" if state["noise_rng"].numel() > 16 else "cuda")
-
-
-class CellTrainer:
-    """Everything one cell's training owns: models, optimisers, RNGs, data order, log rows."""
-
-    def __init__(
-        self,
-        packed,
-        cell: Cell,
-        settings: TrainSettings,
-        device: torch.device,
-        pack_size: int = 1,
-        channels_last: bool = False,
-        compile: bool | str = False,
-    ):
-        """``packed``: the bit-packed images, a numpy array or a tensor (one already on ``device`` is shared);
-        ``pack_size``: how many cells train together with this one (see dislab.training.pack), for the summary;
-        ``channels_last`` and ``compile`` (see ``compiled``): how the step runs (the same arithmetic, other
-        kernels)."""
-        self.cell, self.settings, self.device, self.pack_size = cell, settings, device, pack_size
-        set_precision(settings.precision)
-        self.sampler = BatchSampler(torch.as_tensor(packed).to(device), settings.batch_size, cell.seed)
-        self.objective = make_objective(cell.model, cell.strength, len(packed), settings.options)
-        with torch.random.fork_rng(devices=[]):  # initialisation depends on the seed alone, on any device
-            torch.manual_seed(cell.seed)
-            self.model = VAE(settings.latent_dim)
-            self.discriminator = None
-            if self.objective.uses_discriminator:
-                d = settings.discriminator
-                self.discriminator = Discriminator(
-                    settings.latent_dim, d["hidden_units"], d["hidden_layers"], d["leaky_relu_slope"]
-                )
-        self.model.to(device)
-        self.channels_last = channels_last
-        if channels_last:
-            self.model.to(memory_format=torch.channels_last)
-        self.compile = compile
-        self.forward_loss = compiled(self._forward_loss, compile)
-        self.optimizer = adam(self.model.parameters(), settings.learning_rate, settings.adam_betas)
-        self.disc_optimizer = None
-        if self.discriminator is not None:
-            self.discriminator.to(device)
-            d = settings.discriminator
-            self.disc_optimizer = adam(self.discriminator.parameters(), d["learning_rate"], tuple(d["adam_betas"]))
-        self.undefined = torch.tensor(float("nan"), device=device)  # a part this objective does not have
-        self.step_tensor = step_holder(device)
-        self.noise = torch.Generator(device=device)
-        self.noise.manual_seed(derived_seed(cell.seed, NOISE_STREAM))
-        self.step = 0
-        self.saved_step = None  # the step of the checkpoint on disk, if any
-        self.rows: list[dict] = []
-        self.total_steps = settings.total_steps(self.sampler.steps_per_epoch)
-
-    # -- one step -----------------------------------------------------------------------------------
-    def train_step(self, step: int) -> torch.Tensor:
-        """One optimisation step; returns the recorded values as a (len(RECORDED),) tensor (NaN = not defined)."""
-        mark_step_begin(self.compile)
-        x = self._batch(step)
-        noise, draws = self.draw_for_loss(len(x))
-        parts, out = self.forward_loss(x, noise, draws, self.step_tensor.fill_(step))
-        self.optimizer.zero_grad(set_to_none=True)
-        parts["loss"].backward()
-        self.optimizer.step()
-        if self.discriminator is not None:
-            x2 = self._batch(step, stream=1)
-            z2_noise, uniform = self.draw_for_discriminator(len(x2))
-            z2 = second_batch_latents(self.model.encoder, x2, z2_noise, self.device, self.settings.precision)
-            discriminator = self._discriminator_fn(dict(self.discriminator.named_parameters()))
-            parts["disc_loss"] = self.objective.discriminator_loss(out[3], z2, uniform, discriminator=discriminator)
-            self.disc_optimizer.zero_grad(set_to_none=True)
-            parts["disc_loss"].backward()
-            self.disc_optimizer.step()
-        return torch.stack([parts[k].detach() if k in parts else self.undefined for k in RECORDED])
-
-    def _batch(self, step: int, stream: int = 0) -> torch.Tensor:
-        x = self.sampler.batch(step, stream)
-        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
-
-    def _forward_loss(self, x, noise, draws, step):
-        with autocast(self.device, self.settings.precision):
-            out = self.model(x, noise)
-        out = tuple(t.float() for t in out)  # the objective in float32 whatever the precision
-        discriminator = None
-        if self.discriminator is not None:
-            discriminator = self._discriminator_fn(detached(dict(self.discriminator.named_parameters())))
-        return self.objective.loss(out, x, step, draws, discriminator=discriminator), out
-
-    def _discriminator_fn(self, params: dict):
-        return discriminator_fn(self.discriminator, params, self.device, self.settings.precision)
-
-    # The random numbers of one step, always in this order from the cell's own generator (a pack draws them the
-    # same way, so a cell's stream does not depend on what it is trained with).
-    def draw_for_loss(self, batch_size: int):
-        shape = (batch_size, self.settings.latent_dim)
-        noise = torch.randn(shape, generator=self.noise, device=self.device)
-        return noise, self.objective.draw(batch_size, self.settings.latent_dim, self.noise, self.device)
-
-    def draw_for_discriminator(self, batch_size: int):
-        shape = (batch_size, self.settings.latent_dim)
-        z2_noise = torch.randn(shape, generator=self.noise, device=self.device)
-        return z2_noise, torch.rand(shape, generator=self.noise, device=self.device)
-
-    # -- logging ------------------------------------------------------------------------------------
-    def flush(self, buffer: list, first_step: int, seconds: float) -> None:
-        """Turn the buffered per-step values into one log row; stop on the first NaN or infinite loss."""
-        values = torch.stack(buffer).cpu().numpy().astype(np.float64)
-        defined = ~np.isnan(values).all(axis=0)
-        bad = ~np.isfinite(values[:, defined]).all(axis=1)
-        if bad.any():
-            at = first_step + int(np.argmax(bad))
-            kept = (
-                f"the last good checkpoint (step {self.saved_step}) is kept"
-                if self.saved_step
-                else "no checkpoint was written yet"
-            )
-            raise TrainingError(
-                f"cell {self.cell}: the loss became NaN or infinite at step {at}; training stopped and {kept}. "
-                "Lower the learning rate or the strength, or check the data."
-            )
-        means = np.where(defined, np.nanmean(np.where(defined, values, 0.0), axis=0), np.nan)
-        last = first_step + len(buffer)
-        row = {
-            "step": last,
-            "epoch": last / self.sampler.steps_per_epoch,
-            "steps_per_s": len(buffer) / max(seconds, 1e-9),
-        }
-        row.update({k: (None if np.isnan(v) else float(v)) for k, v in zip(RECORDED, means)})
-        self.rows.append(row)
-
-    # -- checkpoints --------------------------------------------------------------------------------
-    def state(self) -> dict:
-        return {
-            "cell": asdict(self.cell),
-            "fingerprint": self.settings.fingerprint(),
-            "step": self.step,
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "discriminator": self.discriminator.state_dict() if self.discriminator else None,
-            "disc_optimizer": self.disc_optimizer.state_dict() if self.disc_optimizer else None,
-            "noise_rng": self.noise.get_state(),
-            "rows": self.rows,
-            "device_type": self.device.type,
-        }
-
-    def load_state(self, state: dict) -> None:
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        if self.discriminator is not None:
-            self.discriminator.load_state_dict(state["discriminator"])
-            self.disc_optimizer.load_state_dict(state["disc_optimizer"])
-        self.noise.set_state(state["noise_rng"])
-        self.step, self.rows = state["step"], list(state["rows"])
-
-    def weights_finite(self) -> bool:
-        nets = [self.model] + ([self.discriminator] if self.discriminator is not None else [])
-        return bool(torch.stack([torch.isfinite(p).all() for net in nets for p in net.parameters()]).all())
-
-    def save(self, path: Path) -> None:
-        """Write ``resume.pt``, unless the weights are no longer finite: the one on disk stays the last good one."""
-        if not self.weights_finite():
-            log.warning(
-                "%s: the weights at step %d are not finite; resume.pt is not updated (it stays at step %s)",
-                self.cell,
-                self.step,
-                self.saved_step,
-            )
-            return
-        save_torch(self.state(), path)
-        self.saved_step = self.step
-
-    def try_resume(self, path: Path) -> bool:
-        if not path.exists():
-            return False
-        try:  # always to the CPU: a CUDA generator's set_state takes only a CPU byte tensor
-            state = torch.load(path, map_location="cpu", weights_only=False)
-        except Exception as exc:  # a damaged checkpoint must not block the cell: start over
-            log.warning("checkpoint %s is unreadable (%s); starting %s from step 0", path, exc, self.cell)
-            return False
-        if state.get("cell") != asdict(self.cell) or state.get("fingerprint") != self.settings.fingerprint():
-            log.warning("checkpoint %s belongs to other settings; starting %s from step 0", path, self.cell)
-            return False
-        written_on = checkpoint_device_type(state)
-        if written_on != self.device.type:
-            log.warning(
-                "checkpoint %s was written on %s and this job runs on %s, whose data order and noise are other "
-                "streams; starting %s from step 0 (train a cell on one kind of device)",
-                path,
-                written_on,
-                self.device.type,
-                self.cell,
-            )
-            return False
-        try:
-            self.load_state(state)
-        except (RuntimeError, KeyError, ValueError, TypeError) as exc:
-            raise TrainingError(f"checkpoint {path} does not fit {self.cell} ({exc}); delete it and rerun") from exc
-        self.saved_step = self.step
-        log.info("resumed %s from step %d of %d", self.cell, self.step, self.total_steps)
-        return True
-
-    # -- the loop -----------------------------------------------------------------------------------
-    def run(self, checkpoint: Path, progress: bool = True) -> None:
-        s = self.settings
-        self.try_resume(checkpoint)
-        bar = tqdm(
-            total=self.total_steps,
-            initial=self.step,
-            desc=str(self.cell),
-            unit="step",
-            disable=not progress,
-            mininterval=10,
-        )
-        buffer, first, started = [], self.step, time.perf_counter()
-        self.model.train()
-        try:  # the bar's last line goes out before an error's message, not after it
-            for step in range(self.step, self.total_steps):
-                buffer.append(self.train_step(step))
-                bar.update()
-                done = step + 1
-                if done % s.log_every == 0 or done % s.checkpoint_every == 0 or done == self.total_steps:
-                    self.flush(buffer, first, time.perf_counter() - started)
-                    buffer, first, started = [], done, time.perf_counter()
-                    self.step = done
-                    if done % s.checkpoint_every == 0 and done < self.total_steps:
-                        self.save(checkpoint)
-        finally:
-            bar.close()
-
-    # -- outputs ------------------------------------------------------------------------------------
-    def write_outputs(self, outdir: Path, wall_seconds: float, facts: dict | None = None) -> dict:
-        final = {
-            "cell": asdict(self.cell),
-            "step": self.step,
-            "latent_dim": self.settings.latent_dim,
-            "model": self.model.state_dict(),
-            "discriminator": self.discriminator.state_dict() if self.discriminator else None,
-        }
-        save_torch(final, outdir / "model.pt")
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=LOG_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(self.rows)
-        write_text(outdir / "train_log.csv", buf.getvalue())
-        last = self.rows[-1]
-        summary = {
-            "cell": asdict(self.cell),
-            "steps": self.step,
-            "epochs": self.step / self.sampler.steps_per_epoch,
-            "steps_per_epoch": self.sampler.steps_per_epoch,
-            "device": str(self.device),
-            "pack_size": self.pack_size,
-            "parameters": count_parameters(self.model),
-            "wall_seconds": wall_seconds,
-            "mean_steps_per_s": float(np.mean([r["steps_per_s"] for r in self.rows])),
-            "final": {k: last[k] for k in RECORDED},
-            "run": facts
-            or run_facts(self.device, self.settings.precision, self.pack_size, self.channels_last, self.compile),
-        }
-        write_json(outdir / "summary.json", summary)
-        return summary
-
-
-def train_cell(
-    packed: np.ndarray,
-    cell: Cell,
+def train(
+    packed,
+    cells: list[Cell],
     settings: TrainSettings,
-    outdir,
-    device: str = "auto",
+    outdirs: list,
+    execution: Execution,
     progress: bool = True,
-    channels_last: bool = False,
-    compile: bool | str = False,
-) -> dict:
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    checkpoint = outdir / "resume.pt"
+    pack: bool | None = None,
+) -> list[dict]:
+    """Train ``cells`` (one, or seeds of one model and strength), resuming from their ``resume.pt``; write each
+    cell's ``model.pt``, ``train_log.csv`` and ``summary.json`` into its directory of ``outdirs``; return the
+    summaries. ``pack``: train them as a pack (default: when there are several)."""
+    outdirs = [Path(d) for d in outdirs]
+    if len(outdirs) != len(cells):
+        raise ValueError(f"{len(cells)} cells but {len(outdirs)} output directories; give one each")
+    for d in outdirs:
+        d.mkdir(parents=True, exist_ok=True)
+    checkpoints = [d / "resume.pt" for d in outdirs]
     started = time.perf_counter()
-    trainer = CellTrainer(packed, cell, settings, pick_device(device), channels_last=channels_last, compile=compile)
-    warn_if_emulated(settings.precision, trainer.device)
-    log.info("training %s for %d steps (%d per epoch)", cell, trainer.total_steps, trainer.sampler.steps_per_epoch)
-    trainer.run(checkpoint, progress=progress)
-    summary = trainer.write_outputs(outdir, time.perf_counter() - started)
-    with contextlib.suppress(FileNotFoundError):
-        checkpoint.unlink()
-    log.info("finished %s: %s", cell, summary["final"])
-    return summary
+    if not (len(cells) > 1 if pack is None else pack):
+        (cell,) = cells
+        trainer = CellTrainer(packed, cell, settings, execution)
+        desc = str(cell)
+    else:
+        trainer = PackTrainer(packed, cells, settings, execution)
+        desc = f"pack of {len(cells)}"
+    per_epoch = trainer.members[0].sampler.steps_per_epoch
+    log.info("training %s for %d steps (%d per epoch)", ", ".join(map(str, cells)), trainer.total_steps, per_epoch)
+    run_steps(trainer, checkpoints, desc, progress=progress)
+    wall = time.perf_counter() - started
+    summaries = []
+    for member, outdir, checkpoint in zip(trainer.members, outdirs, checkpoints):
+        summaries.append(member.write_outputs(outdir, wall))
+        log.info("finished %s: %s", member.cell, summaries[-1]["final"])
+        with contextlib.suppress(FileNotFoundError):
+            checkpoint.unlink()
+    return summaries
