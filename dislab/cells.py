@@ -1,4 +1,4 @@
-"""The grid's cells: (model, strength, seed), their path components, and the cell a result file belongs to.
+"""The grid's cells: (model, strength, seed) and their path components.
 
 Light on purpose (no torch): the Snakefile imports it on every start-up, on every cluster job too.
 """
@@ -6,7 +6,6 @@ Light on purpose (no torch): the Snakefile imports it on every start-up, on ever
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 # Every model of dislab.models.objectives.REGISTRY (tests/test_objectives.py checks that the two agree).
 MODEL_NAMES = ("betavae", "factorvae", "btcvae", "dipvae", "annealedvae", "infovae")
@@ -37,9 +36,7 @@ class Cell:
     def __str__(self):
         return f"{self.model}/{strength_tag(self.strength)}/seed{self.seed}"
 
-
-def cell_from_path(path) -> Cell:
-    """The cell of ``.../{model}/{strength}/seed{seed}/<file>`` or of ``.../{model}/{strength}/seed{seed}.json``."""
-    path = Path(path)
-    seed_part = path.parent if path.parent.name.startswith("seed") else path.with_suffix("")
-    return Cell(seed_part.parent.parent.name, float(seed_part.parent.name), int(seed_part.name.removeprefix("seed")))
+    @classmethod
+    def of(cls, mapping) -> Cell:
+        """The cell of a mapping with its model, strength and seed (as the workflow passes them to a job)."""
+        return cls(mapping["model"], float(mapping["strength"]), int(mapping["seed"]))

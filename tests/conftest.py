@@ -90,3 +90,28 @@ def on(device, settings, **how):
     from dislab.training.execution import Execution
 
     return Execution(torch.device(device), settings.precision, **how)
+
+
+def train_job(data, outdir, settings: dict, device="cpu", model="betavae", strength="1", seed=0, threads=0) -> list:
+    """``python -m dislab train``'s arguments for one cell, as the train rule passes them (see common.smk)."""
+    import json
+
+    outdir = str(outdir)
+    job = {
+        "input": {"data": str(data), "checked": "results/data/dataset.json"},
+        "output": {
+            "model": f"{outdir}/model.pt",
+            "train_log": f"{outdir}/train_log.csv",
+            "summary": f"{outdir}/summary.json",
+        },
+        "params": {
+            "cells": [{"model": model, "strength": strength, "seed": seed}],
+            "settings": settings,
+            "device": str(device),
+            "channels_last": False,
+            "compile": False,
+        },
+        "threads": threads,
+        "resources": {},
+    }
+    return ["train", "--job", json.dumps(job)]

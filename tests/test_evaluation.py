@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
+from dislab.cells import Cell
 from dislab.data.grid import FactorSpace
 from dislab.evaluation.downstream import downstream_task
 from dislab.evaluation.elbo import elbo_scores
@@ -133,14 +134,14 @@ def test_fan_in_from_json_files(tmp_path):
         path = tmp_path / "metrics" / model / strength / f"seed{seed}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(result))
-        metrics.append(path)
+        metrics.append((Cell(model, float(strength), seed), path))
         if model == "factorvae":
             d = tmp_path / "downstream" / model / strength / f"seed{seed}.json"
             d.parent.mkdir(parents=True, exist_ok=True)
             d.write_text(
                 json.dumps({"10:mean_test_accuracy": 0.3, "100:mean_test_accuracy": 0.6, "sample_efficiency": 0.5})
             )
-            downstream.append(d)
+            downstream.append((Cell(model, float(strength), seed), d))
     out = {
         k: tmp_path / "tables" / f"{k}.csv"
         for k in ("metrics", "table5_3_csv", "table5_6_csv", "fig5_13", "fig5_16", "fig5_19")

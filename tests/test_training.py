@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-from conftest import REPO, on
+from conftest import REPO, on, train_job
 
 from dislab.cells import Cell
 from dislab.errors import TrainingError
@@ -110,28 +110,7 @@ def test_outputs_log_every_part(tiny_data, tmp_path, device):
 def _train_cmd(data, outdir, steps, device):
     cfg = settings("dipvae", steps=steps, checkpoint_every=20, log_every=20)
     cfg["model"] = {k: v for k, v in cfg["model"].items() if k != "discriminator"}  # as the rule passes it
-    return [
-        sys.executable,
-        "-m",
-        "dislab",
-        "train",
-        "--data",
-        str(data),
-        "--model",
-        "dipvae",
-        "--strength",
-        "10",
-        "--seed",
-        "0",
-        "--settings",
-        json.dumps(cfg),
-        "--device",
-        str(device),
-        "--threads",
-        "1",
-        "--outdir",
-        str(outdir),
-    ]
+    return [sys.executable, "-m", "dislab", *train_job(data, outdir, cfg, device, "dipvae", "10", threads=1)]
 
 
 def test_resume_after_a_kill_equals_an_uninterrupted_run(tiny_hdf5, tmp_path, device):

@@ -12,7 +12,7 @@ import textwrap
 import pytest
 import torch
 import yaml
-from conftest import REPO, run_snakemake
+from conftest import REPO, run_snakemake, train_job
 from test_workflow import planned_jobs
 
 TINY = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
@@ -146,13 +146,6 @@ def test_a_local_run_with_device_cuda_and_no_gpu_stops_before_any_job(tmp_path):
     assert not (tmp_path / "run" / "resources").exists() and not (tmp_path / "run" / "results").exists()
 
 
-def _train_args(data, outdir, settings: dict, device: str) -> list[str]:
-    """``python -m dislab train``'s arguments for the cell (betavae, 1, seed 0)."""
-    return ["train", "--data", str(data), "--model", "betavae", "--strength", "1", "--seed", "0"] + [
-        "--settings", json.dumps(settings), "--device", device, "--outdir", str(outdir)
-    ]  # fmt: skip
-
-
 def _run_train(args, env=None):
     return subprocess.run(
         [sys.executable, "-m", "dislab", *args],
@@ -165,7 +158,7 @@ def _run_train(args, env=None):
 
 def _train(tmp_path, device, data="missing.hdf5", env=None):
     settings = {k: TINY[k] for k in ("model", "training")}
-    return _run_train(_train_args(tmp_path / data, tmp_path / "out", settings, device), env=env)
+    return _run_train(train_job(tmp_path / data, tmp_path / "out", settings, device), env=env)
 
 
 @pytest.mark.parametrize(
@@ -187,12 +180,24 @@ def test_a_training_job_without_its_gpu_stops_before_reading_data(tmp_path, devi
     assert len(lines) == 1  # the error is the log's only line: nothing ran before it
 
 
-def test_a_cuda_device_index_is_accepted_by_the_command_line():
-    from dislab.cli import build_parser
+def test_a_device_that_is_not_one_is_a_one_line_error(tmp_path):
+    proc = _train(tmp_path, "gpu")
+    assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
+        "dislab train: error: training.device is 'gpu': it must be auto, cpu, cuda or cuda:N"
+    ], proc.stderr
 
-    assert build_parser().parse_args(_train_args("d", "o", {}, "cuda:1")).device == "cuda:1"
-    with pytest.raises(SystemExit):
-        build_parser().parse_args(_train_args("d", "o", {}, "gpu"))
+
+def test_a_job_that_does_not_match_its_command_is_a_one_line_error():
+    """A rule and the package that disagree on a name (an old checkout's rules, a typo) say which name, not a
+    traceback."""
+    job = {"input": {"data": "d.hdf5"}, "output": {"metrics": "m.json"}, "params": {"settings": {}}}
+    proc = _run_train(["evaluate", "--job", json.dumps(job)])
+    assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
+        "dislab evaluate: error: the job has no input named 'model' (it has data): the rule and the dislab package "
+        "it runs do not match; run the workflow of this checkout"
+    ], proc.stderr
+    proc = _run_train(["evaluate", "--job", "{not json"])
+    assert proc.returncode == 2 and "--job is not JSON" in proc.stderr
 
 
 def test_the_training_log_opens_with_the_run_and_the_summary_keeps_it(tiny_run):
@@ -259,7 +264,7 @@ def small_disk(tmp_path):
 
 def test_a_full_disk_is_one_line_and_leaves_no_temporary_file(tmp_path, tiny_hdf5, small_disk):
     settings = {k: TINY[k] for k in ("model", "training")} | {"options": {}}
-    proc = _run_train(_train_args(tiny_hdf5, small_disk / "cell", settings, "cpu"))
+    proc = _run_train(train_job(tiny_hdf5, small_disk / "cell", settings, "cpu"))
     last = proc.stderr.strip().splitlines()[-1]
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
     assert last.startswith(f"dislab train: error: no space left on device writing {small_disk / 'cell'}/"), last

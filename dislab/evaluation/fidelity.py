@@ -394,8 +394,8 @@ def _grid(table: pd.DataFrame):
 
 
 def write_fidelity(
-    metric_paths,
-    downstream_paths,
+    metrics,
+    downstream,
     dataset_json,
     run_config: dict,
     thesis_config: dict,
@@ -403,7 +403,9 @@ def write_fidelity(
     out: dict,
     active_kl_threshold: float,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    table = collect(metric_paths, downstream_paths, active_kl_threshold=active_kl_threshold)
+    """The fidelity table, the claims and their page from the (cell, result file) pairs of ``metrics`` and
+    ``downstream``, the dataset check's summary and the thesis' printed values; ``out``: csv, claims and md paths."""
+    table = collect(metrics, downstream, active_kl_threshold=active_kl_threshold)
     setup = Setup(run_config, thesis_config, json.loads(Path(dataset_json).read_text()))
     nums = numbers(table, pd.read_csv(thesis_values), setup)
     checks = claims(table, setup)

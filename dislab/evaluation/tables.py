@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dislab.atomic import write_text
-from dislab.cells import cell_from_path, strength_tag
+from dislab.cells import strength_tag
 
 THESIS_METRICS = ["beta_vae", "factor_vae", "mig"]
 METRIC_LABELS = {"beta_vae": "β-VAE metric", "factor_vae": "FactorVAE metric", "mig": "MIG"}
@@ -28,10 +28,6 @@ TABLE_FILES = {
     "fig5_16": ("fig5_16_metric_vs_unsupervised.csv", "fig5_16_metric_vs_unsupervised_table"),
     "fig5_19": ("fig5_19_downstream_correlation.csv", "fig5_19_downstream_correlation_table"),
 }
-
-
-def _cell_of(path) -> dict:
-    return asdict(cell_from_path(path))
 
 
 def headline(results: dict) -> dict:
@@ -55,24 +51,24 @@ def headline(results: dict) -> dict:
     }
 
 
-def collect(metric_paths, downstream_paths=(), active_kl_threshold: float | None = None) -> pd.DataFrame:
-    """One row per cell; with ``active_kl_threshold`` (nats) also ``active_latents``, the latents whose mean KL
-    exceeds it."""
+def collect(metrics, downstream=(), active_kl_threshold: float | None = None) -> pd.DataFrame:
+    """One row per cell of ``metrics`` and ``downstream``, (cell, result file) pairs (dislab.cells.Cell); with
+    ``active_kl_threshold`` (nats) also ``active_latents``, the latents whose mean KL exceeds it."""
     rows = []
-    for path in map(Path, metric_paths):
-        results = json.loads(path.read_text())
-        row = {**_cell_of(path), **headline(results)}
+    for cell, path in metrics:
+        results = json.loads(Path(path).read_text())
+        row = {**asdict(cell), **headline(results)}
         if active_kl_threshold is not None:
             row["active_latents"] = int((np.asarray(results["elbo"]["kl_per_dim"]) > active_kl_threshold).sum())
         rows.append(row)
     table = pd.DataFrame(rows)
     extra = []
-    for path in map(Path, downstream_paths):
-        result = json.loads(path.read_text())
+    for cell, path in downstream:
+        result = json.loads(Path(path).read_text())
         row = {k.replace(":mean_test_accuracy", ""): v for k, v in result.items() if k.endswith(":mean_test_accuracy")}
         extra.append(
             {
-                **_cell_of(path),
+                **asdict(cell),
                 **{f"downstream_{k}": v for k, v in row.items()},
                 "sample_efficiency": result.get("sample_efficiency", np.nan),
             }
@@ -135,12 +131,13 @@ def write_table(frame: pd.DataFrame, csv_path, md_path=None, index=False) -> Non
         write_text(md_path, frame.to_markdown(index=index, disable_numparse=True) + "\n")
 
 
-def write_all(metric_paths, downstream_paths, out: dict) -> pd.DataFrame:
-    """Write the tables of ``out`` (a key of TABLE_FILES -> its path; every key but fig5_19 is required)."""
+def write_all(metrics, downstream, out: dict) -> pd.DataFrame:
+    """Write the tables of ``out`` (a key of TABLE_FILES -> its path; every key but fig5_19 is required) from the
+    (cell, result file) pairs of ``metrics`` and ``downstream``."""
     unknown = set(out) - set(TABLE_FILES)
     if unknown:
         raise ValueError(f"unknown tables {sorted(unknown)}; the tables are {sorted(TABLE_FILES)}")
-    table = collect(metric_paths, downstream_paths)
+    table = collect(metrics, downstream)
     write_table(table, out["metrics"])
     write_table(table_5_3(table), out["table5_3_csv"], out["table5_3_md"])
     write_table(table_5_6(table), out["table5_6_csv"], out["table5_6_md"])

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dislab.cells import cell_from_path, strength_tag
+from dislab.cells import strength_tag
 from dislab.figures.common import MODEL_LABELS, plt, save_figure
 
 
-def read_logs(paths) -> pd.DataFrame:
+def read_logs(logs) -> pd.DataFrame:
+    """The training logs of (cell, train_log.csv) pairs, one frame, with the cells' model, strength and seed."""
     frames = []
-    for path in paths:
-        cell = cell_from_path(path)
+    for cell, path in logs:
         frame = pd.read_csv(path)
         frame["model"], frame["strength"], frame["seed"] = cell.model, cell.strength, cell.seed
         frames.append(frame)
@@ -27,8 +27,9 @@ def per_epoch(frame: pd.DataFrame, columns) -> pd.DataFrame:
     return frame[list(columns)].groupby(epoch).mean().reset_index()
 
 
-def figure_reconstruction_per_epoch(log_paths, out_png) -> None:
-    logs = read_logs(log_paths)
+def figure_reconstruction_per_epoch(logs, out_png) -> None:
+    """``logs``: (cell, train_log.csv) pairs of one model and strength."""
+    logs = read_logs(logs)
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     for seed, frame in logs.groupby("seed"):
         curve = per_epoch(frame, ["reconstruction"])
@@ -45,8 +46,9 @@ def figure_reconstruction_per_epoch(log_paths, out_png) -> None:
     save_figure(fig, out_png)
 
 
-def figure_objective_per_beta(log_paths, out_png) -> None:
-    logs = read_logs(log_paths)
+def figure_objective_per_beta(logs, out_png) -> None:
+    """``logs``: (cell, train_log.csv) pairs of β-VAE cells."""
+    logs = read_logs(logs)
     parts = [("loss", "(a) total loss"), ("reconstruction", "(b) reconstruction"), ("kl", "(c) KL divergence")]
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), layout="constrained")
     colors = plt.cm.viridis(np.linspace(0, 0.9, logs["strength"].nunique()))

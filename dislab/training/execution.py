@@ -4,6 +4,7 @@ building it sets the process's torch flags for its precision."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import torch
@@ -20,6 +21,8 @@ def _torch_build() -> str:
 
 def pick_device(requested: str | torch.device) -> torch.device:
     """The training device; a GPU that was asked for (or given to the job) and is not usable stops the job at once."""
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", str(requested)):
+        raise TrainingError(f"training.device is {str(requested)!r}: it must be auto, cpu, cuda or cuda:N")
     if str(requested) == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")

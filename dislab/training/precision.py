@@ -48,8 +48,8 @@ def autocast(device: torch.device, precision: str):
 
 
 def has_native_bfloat16(device: torch.device) -> bool:
-    """Whether ``device`` does bfloat16 arithmetic in hardware. An x86 CPU without AVX-512 BF16 or AMX emulates
-    it: on such a 2-core AMD EPYC (AVX2), dislab's bfloat16 step ran at 0.1x its float32 speed (scripts/bench.py)."""
+    """Whether ``device`` does bfloat16 arithmetic in hardware; an x86 CPU without AVX-512 BF16 or AMX emulates it,
+    far slower than float32 (docs/performance.md)."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported(including_emulation=False)
     if device.type != "cpu" or platform.machine().lower() not in ("x86_64", "amd64"):

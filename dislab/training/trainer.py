@@ -42,14 +42,13 @@ def train(
     started = time.perf_counter()
     if not (len(cells) > 1 if pack is None else pack):
         (cell,) = cells
-        trainer = CellTrainer(packed, cell, settings, execution)
-        desc = str(cell)
+        trainer, bar, what = CellTrainer(packed, cell, settings, execution), str(cell), str(cell)
     else:
-        trainer = PackTrainer(packed, cells, settings, execution)
-        desc = f"pack of {len(cells)}"
+        trainer, bar = PackTrainer(packed, cells, settings, execution), f"pack of {len(cells)}"
+        what = f"a pack of {len(cells)} cells ({', '.join(map(str, cells))})"
     per_epoch = trainer.members[0].sampler.steps_per_epoch
-    log.info("training %s for %d steps (%d per epoch)", ", ".join(map(str, cells)), trainer.total_steps, per_epoch)
-    run_steps(trainer, checkpoints, desc, progress=progress)
+    log.info("training %s for %d steps (%d per epoch)", what, trainer.total_steps, per_epoch)
+    run_steps(trainer, checkpoints, bar, progress=progress)
     wall = time.perf_counter() - started
     summaries = []
     for member, outdir, checkpoint in zip(trainer.members, outdirs, checkpoints):

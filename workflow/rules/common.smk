@@ -81,14 +81,18 @@ def cell_of(entry):
     return cell
 
 
+def cell_file(name, cell):
+    return f"{MODEL_DIR}/{name}".format(**cell)
+
+
 def cell_files(name, cells=CELLS):
-    return [f"{MODEL_DIR}/{name}".format(**cell) for cell in cells]
+    return [cell_file(name, cell) for cell in cells]
 
 
-# How a training job runs, not what it computes: passed as flags, not part of the settings nor of the checkpoints'
-# fingerprint, so a resume.pt written one way is resumed another way. They are params of the rules all the same:
-# other kernels give other float bits, so changing them retrains.
-EXECUTION_KEYS = ("device", "pack_size", "channels_last", "compile")
+# How a training job runs, not what it computes (dislab/training/execution.py): not part of the settings nor of the
+# checkpoints' fingerprint, so a resume.pt written one way is resumed another way. They are params of the rules all
+# the same: other kernels give other float bits, so changing them retrains.
+EXECUTION = {key: config["training"][key] for key in ("device", "channels_last", "compile")}
 # The conda environment of the training jobs: a CUDA build of PyTorch unless the config trains on the CPU.
 TRAIN_ENV = "../../envs/train-cpu.yaml" if config["training"]["device"] == "cpu" else "../../envs/train.yaml"
 
@@ -122,14 +126,11 @@ def train_settings(model):
     training = config["training"]
     length = {"steps": training["steps"]} if training["steps"] else {"epochs": training["epochs"]}
     options = {k: v for k, v in config["models"][model].items() if k != "strengths"}
-    return json.dumps(
-        {
-            "model": network,
-            "training": {"precision": training["precision"], "log_every": training["log_every"], **length},
-            "options": options,
-        },
-        sort_keys=True,
-    )
+    return {
+        "model": network,
+        "training": {"precision": training["precision"], "log_every": training["log_every"], **length},
+        "options": options,
+    }
 
 
 def refuse_training_without_a_gpu():
@@ -166,14 +167,46 @@ def thesis_config():
 def fidelity_settings():
     """The run's setup and the thesis' (only what decides whether a number compares), and the active-latent bar."""
     keys = ("model", "training", "models", "seeds", "metrics", "downstream")
-    return as_json(
-        {
-            "config": {key: config[key] for key in keys},
-            "thesis": {key: value for key, value in thesis_config().items() if key in keys},
-            "active_kl_threshold": config["figures"]["active_kl_threshold"],
-        }
-    )
+    return {
+        "config": {key: config[key] for key in keys},
+        "thesis": {key: value for key, value in thesis_config().items() if key in keys},
+        "active_kl_threshold": config["figures"]["active_kl_threshold"],
+    }
 
 
 def as_json(value):
     return json.dumps(value, sort_keys=True)
+
+
+def _plain(value):
+    """A param as JSON has it (dict keys sorted), so that its record does not depend on the config's key order."""
+    return json.loads(as_json(value))
+
+
+def job_params(**params):
+    """A rule's params, declared once: each is a param of its own (what the job's results depend on: Snakemake
+    reruns the job when one changes; a function of the wildcards is called for each job), and ``job`` hands them,
+    with the job's named input and output, its threads and resources, to ``python -m dislab`` (``dislab()``) as
+    JSON. ``job`` is a function of the files and resources, so Snakemake does not count it as a param to compare."""
+    params = {
+        name: (lambda wildcards, f=value: _plain(f(wildcards))) if callable(value) else _plain(value)
+        for name, value in params.items()
+    }
+
+    def job(wildcards, input, output, threads, resources):
+        return as_json(
+            {
+                "input": dict(input.items()),
+                "output": dict(output.items()),
+                "params": {k: v(wildcards) if callable(v) else v for k, v in params.items()},
+                "threads": threads,
+                "resources": {k: v for k, v in resources.items() if not k.startswith("_") and k != "tmpdir"},
+            }
+        )
+
+    return {**params, "job": job}
+
+
+def dislab(command):
+    """A rule's shell command: ``python -m dislab COMMAND`` given the rule's job, its output and errors in the log."""
+    return f"python -m dislab {command} --job {{params.job:q}} > {{log:q}} 2>&1"

@@ -3,7 +3,7 @@
 
 rule download_dsprites:
     output:
-        DATASET_FILES["download"],
+        hdf5=DATASET_FILES["download"],
     log:
         "logs/data/download_dsprites.log",
     conda:
@@ -13,14 +13,14 @@ rule download_dsprites:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
     params:
-        dataset=as_json(config["dataset"]),
+        **job_params(dataset=config["dataset"]),
     shell:
-        "python -m dislab download --dataset {params.dataset:q} --out {output:q} > {log:q} 2>&1"
+        dislab("download")
 
 
 rule render_dsprites:
     output:
-        DATASET_FILES["synthetic"],
+        hdf5=DATASET_FILES["synthetic"],
     log:
         "logs/data/render_dsprites.log",
     conda:
@@ -30,16 +30,16 @@ rule render_dsprites:
         mem_mb=RESOURCES["evaluate"]["mem_mb"],
         runtime=RESOURCES["evaluate"]["runtime_minutes"],
     params:
-        grid=as_json(config["dataset"]["synthetic_grid"]),
+        **job_params(grid=config["dataset"]["synthetic_grid"]),
     shell:
-        "python -m dislab render --grid {params.grid:q} --workers {threads} --out {output:q} > {log:q} 2>&1"
+        dislab("render")
 
 
 rule check_dataset:
     input:
-        dataset_file(),
+        hdf5=dataset_file(),
     output:
-        "results/data/dataset.json",
+        summary="results/data/dataset.json",
     log:
         "logs/data/check_dataset.log",
     conda:
@@ -49,9 +49,9 @@ rule check_dataset:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
     params:
-        dataset=as_json(dataset_check_settings()),
+        **job_params(dataset=dataset_check_settings()),
     shell:
-        "python -m dislab check-dataset --dataset {params.dataset:q} --file {input:q} --out {output:q} > {log:q} 2>&1"
+        dislab("check-dataset")
 
 
 rule figure_dataset:
@@ -76,6 +76,6 @@ rule figure_dataset:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
     params:
-        seed=config["figures"]["random_seed"],
+        **job_params(seed=config["figures"]["random_seed"]),
     shell:
-        "python -m dislab figure-dataset --data {input.data:q} --seed {params.seed} --out {output.png:q} > {log:q} 2>&1"
+        dislab("figure-dataset")

@@ -4,11 +4,7 @@ DOWNSTREAM_MODELS = (
     list(config["models"]) if config["downstream"]["models"] == "all" else config["downstream"]["models"]
 )
 DOWNSTREAM_CELLS = [c for c in CELLS if c["model"] in DOWNSTREAM_MODELS]
-METRIC_FILES = expand(
-    "results/metrics/{model}/{strength}/seed{seed}.json",
-    zip,
-    **{k: [c[k] for c in CELLS] for k in ("model", "strength", "seed")},
-)
+METRIC_FILES = [f"results/metrics/{c['model']}/{c['strength']}/seed{c['seed']}.json" for c in CELLS]
 DOWNSTREAM_FILES = [f"results/downstream/{c['model']}/{c['strength']}/seed{c['seed']}.json" for c in DOWNSTREAM_CELLS]
 # dislab/evaluation/tables.py declares the tables (file and caption); fig5_19 only with downstream cells.
 TABLES = {
@@ -29,7 +25,7 @@ rule evaluate:
         checked="results/data/dataset.json",
         model="results/models/{model}/{strength}/seed{seed}/model.pt",
     output:
-        "results/metrics/{model}/{strength}/seed{seed}.json",
+        metrics="results/metrics/{model}/{strength}/seed{seed}.json",
     log:
         "logs/evaluate/{model}/{strength}/seed{seed}.log",
     group:
@@ -41,10 +37,9 @@ rule evaluate:
         mem_mb=RESOURCES["evaluate"]["mem_mb"],
         runtime=RESOURCES["evaluate"]["runtime_minutes"],
     params:
-        settings=as_json(config["metrics"]),
+        **job_params(settings=config["metrics"]),
     shell:
-        "python -m dislab evaluate --data {input.data:q} --model-file {input.model:q} --settings {params.settings:q}"
-        " --threads {threads} --out {output:q} > {log:q} 2>&1"
+        dislab("evaluate")
 
 
 rule downstream:
@@ -53,7 +48,7 @@ rule downstream:
         checked="results/data/dataset.json",
         model="results/models/{model}/{strength}/seed{seed}/model.pt",
     output:
-        "results/downstream/{model}/{strength}/seed{seed}.json",
+        downstream="results/downstream/{model}/{strength}/seed{seed}.json",
     log:
         "logs/downstream/{model}/{strength}/seed{seed}.log",
     group:
@@ -65,10 +60,9 @@ rule downstream:
         mem_mb=RESOURCES["evaluate"]["mem_mb"],
         runtime=RESOURCES["evaluate"]["runtime_minutes"],
     params:
-        settings=as_json({**config["downstream"], "random_seed": config["metrics"]["random_seed"]}),
+        **job_params(settings={**config["downstream"], "random_seed": config["metrics"]["random_seed"]}),
     shell:
-        "python -m dislab downstream --data {input.data:q} --model-file {input.model:q}"
-        " --settings {params.settings:q} --threads {threads} --out {output:q} > {log:q} 2>&1"
+        dislab("downstream")
 
 
 rule tables:
@@ -93,10 +87,9 @@ rule tables:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
     params:
-        outputs=as_json(TABLES),
+        **job_params(cells=CELLS, downstream_cells=DOWNSTREAM_CELLS),
     shell:
-        "python -m dislab tables --metric-files {input.metrics:q} --downstream-files {input.downstream:q}"
-        " --outputs {params.outputs:q} > {log:q} 2>&1"
+        dislab("tables")
 
 
 FIDELITY = {
@@ -125,11 +118,9 @@ rule fidelity:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
     params:
-        settings=fidelity_settings(),
+        **job_params(cells=CELLS, downstream_cells=DOWNSTREAM_CELLS, settings=fidelity_settings()),
     shell:
-        "python -m dislab fidelity --metric-files {input.metrics:q} --downstream-files {input.downstream:q}"
-        " --dataset {input.dataset:q} --thesis-values {input.thesis_values:q} --settings {params.settings:q}"
-        " --csv {output.csv:q} --claims {output.claims:q} --md {output.md:q} > {log:q} 2>&1"
+        dislab("fidelity")
 
 
 for figure, correlation in EVALUATION_FIGURES.items():
@@ -154,8 +145,6 @@ for figure, correlation in EVALUATION_FIGURES.items():
             mem_mb=RESOURCES["light"]["mem_mb"],
             runtime=RESOURCES["light"]["runtime_minutes"],
         params:
-            name=figure,
-            correlation=f"--correlation {correlation}" if correlation else "",
+            **job_params(name=figure),
         shell:
-            "python -m dislab figure-evaluation --name {params.name} --table {input.table:q} {params.correlation}"
-            " --out {output.png:q} > {log:q} 2>&1"
+            dislab("figure-evaluation")

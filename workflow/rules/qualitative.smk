@@ -34,9 +34,6 @@ for figure in QUALITATIVE_CELLS:
             mem_mb=RESOURCES["light"]["mem_mb"],
             runtime=RESOURCES["light"]["runtime_minutes"],
         params:
-            name=figure,
-            settings=as_json(FIGURE_SETTINGS),
+            **job_params(name=figure, cells=QUALITATIVE_CELLS[figure], settings=FIGURE_SETTINGS),
         shell:
-            "python -m dislab figure-qualitative --name {params.name}"
-            " --data {input.data:q} --models {input.models:q} --settings {params.settings:q}"
-            " --out {output.png:q} > {log:q} 2>&1"
+            dislab("figure-qualitative")

@@ -22,7 +22,7 @@ rule results_index:
         FIDELITY.values(),
         captions=list(CAPTION_FILES.values()),  # editing a caption rewrites the index
     output:
-        "results/README.md",
+        index="results/README.md",
     log:
         "logs/results_index.log",
     conda:
@@ -32,9 +32,10 @@ rule results_index:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
     params:
-        entries=as_json(CAPTION_FILES),
-        config_files=[shown_path(path) for path in CONFIG_FILES],
-        dataset=as_json(config["dataset"]),
+        **job_params(
+            entries=CAPTION_FILES,
+            config_files=[shown_path(path) for path in CONFIG_FILES],
+            dataset=config["dataset"],
+        ),
     shell:
-        "python -m dislab results-index --entries {params.entries:q} --config-files {params.config_files:q}"
-        " --dataset {params.dataset:q} --out {output:q} > {log:q} 2>&1"
+        dislab("results-index")

@@ -1,11 +1,6 @@
 # Train every (model, strength, seed) cell: each its own job, or, with training.pack_size > 1, the seeds of one
 # (model, strength) in packs of that size, one job each (dislab/training/pack.py); every cell keeps its own files.
 TRAINING = config["training"]
-TRAIN_FLAGS = " ".join(
-    flag
-    for flag, wanted in (("--channels-last", TRAINING["channels_last"]), ("--compile", TRAINING["compile"]))
-    if wanted
-)
 
 
 if TRAINING["pack_size"] == 1:
@@ -29,14 +24,13 @@ if TRAINING["pack_size"] == 1:
             gpu=TRAIN_GPUS,
             checkpoint_every=TRAINING["checkpoint_every"],  # not a param: changing it must not retrain
         params:
-            settings=lambda wildcards: train_settings(wildcards.model),
-            device=TRAINING["device"],
-            flags=TRAIN_FLAGS,
-            outdir=MODEL_DIR,
+            **job_params(
+                cells=lambda wildcards: [dict(wildcards.items())],
+                settings=lambda wildcards: train_settings(wildcards.model),
+                **EXECUTION,
+            ),
         shell:
-            "python -m dislab train --data {input.data:q} --model {wildcards.model} --strength {wildcards.strength}"
-            " --seed {wildcards.seed} --settings {params.settings:q} --device {params.device} --threads {threads}"
-            " --checkpoint-every {resources.checkpoint_every} {params.flags} --outdir {params.outdir:q} > {log:q} 2>&1"
+            dislab("train")
 
 else:
     for pack in training_packs(TRAINING["pack_size"]):
@@ -62,18 +56,9 @@ else:
                 gpu=TRAIN_GPUS,
                 checkpoint_every=TRAINING["checkpoint_every"],  # not a param: changing it must not retrain
             params:
-                settings=train_settings(pack["model"]),
-                device=TRAINING["device"],
-                flags=TRAIN_FLAGS,
-                model=pack["model"],
-                strength=pack["strength"],
-                seeds=" ".join(str(c["seed"]) for c in pack["cells"]),
-                outdirs=lambda wildcards, output: " ".join(os.path.dirname(path) for path in output.model),
+                **job_params(cells=pack["cells"], settings=train_settings(pack["model"]), **EXECUTION),
             shell:
-                "python -m dislab train --data {input.data:q} --model {params.model} --strength {params.strength}"
-                " --seed {params.seeds} --settings {params.settings:q} --device {params.device} --threads {threads}"
-                " --checkpoint-every {resources.checkpoint_every} {params.flags} --outdir {params.outdirs}"
-                " > {log:q} 2>&1"
+                dislab("train")
 
 
 VAE_CELL = cell_of(config["figures"]["vae"])
@@ -84,7 +69,7 @@ TRAINING_FIGURES = [f.png for f in figures("training", models=config["models"])]
 
 rule figure_prior_samples:
     input:
-        model=cell_files("model.pt", [VAE_CELL]),
+        model=cell_file("model.pt", VAE_CELL),
     output:
         png=report(
             "results/figures/fig5_02_prior_samples.png",
@@ -103,18 +88,20 @@ rule figure_prior_samples:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
     params:
-        seed=config["figures"]["random_seed"],
-        n=config["figures"]["num_prior_samples"],
+        **job_params(
+            cell=VAE_CELL,
+            seed=config["figures"]["random_seed"],
+            num_samples=config["figures"]["num_prior_samples"],
+        ),
     shell:
-        "python -m dislab figure-prior-samples --model {input.model:q} --num-samples {params.n}"
-        " --seed {params.seed} --out {output.png:q} > {log:q} 2>&1"
+        dislab("figure-prior-samples")
 
 
 rule figure_reconstructions:
     input:
         data=dataset_file(),
         checked="results/data/dataset.json",
-        model=cell_files("model.pt", [VAE_CELL]),
+        model=cell_file("model.pt", VAE_CELL),
     output:
         png=report(
             "results/figures/fig5_03_reconstructions.png",
@@ -133,11 +120,13 @@ rule figure_reconstructions:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
     params:
-        seed=config["figures"]["random_seed"],
-        n=config["figures"]["num_reconstructions"],
+        **job_params(
+            cell=VAE_CELL,
+            seed=config["figures"]["random_seed"],
+            num_images=config["figures"]["num_reconstructions"],
+        ),
     shell:
-        "python -m dislab figure-reconstructions --data {input.data:q} --model {input.model:q}"
-        " --num-images {params.n} --seed {params.seed} --out {output.png:q} > {log:q} 2>&1"
+        dislab("figure-reconstructions")
 
 
 rule figure_reconstruction_per_epoch:
@@ -160,8 +149,10 @@ rule figure_reconstruction_per_epoch:
     resources:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
+    params:
+        **job_params(cells=VAE_SEEDS),
     shell:
-        "python -m dislab figure-reconstruction-per-epoch --logs {input.logs:q} --out {output.png:q} > {log:q} 2>&1"
+        dislab("figure-reconstruction-per-epoch")
 
 
 rule figure_objective_per_beta:
@@ -184,5 +175,7 @@ rule figure_objective_per_beta:
     resources:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
+    params:
+        **job_params(cells=BETAVAE_CELLS),
     shell:
-        "python -m dislab figure-objective-per-beta --logs {input.logs:q} --out {output.png:q} > {log:q} 2>&1"
+        dislab("figure-objective-per-beta")
