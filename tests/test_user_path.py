@@ -57,6 +57,12 @@ def test_a_key_no_cell_reads_retrains_nothing(tiny_run, tmp_path, change):
     assert not {"train", "render_dsprites", "check_dataset", "evaluate"} & set(jobs), jobs
 
 
+def test_the_checkpoint_cadence_reruns_nothing_but_the_index_that_names_the_config_file(tiny_run, tmp_path):
+    """Nor do the fan-in jobs rerun when the config lists the same grid in another order (tiny_with sorts keys)."""
+    jobs = plan(tiny_run, tiny_with(tmp_path, training={"checkpoint_every": 7}))
+    assert set(jobs) - {"all", "total", "jobid:"} == {"results_index"}, jobs
+
+
 def test_steps_retrain_every_cell(tiny_run, tmp_path):
     assert plan(tiny_run, tiny_with(tmp_path, training={"steps": 25}))["train"] == "7"
 

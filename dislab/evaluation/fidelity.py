@@ -54,7 +54,8 @@ def unit_of(quantity: str) -> str:
 
 def total_steps(config: dict, images: int) -> int:
     """The steps a cell of ``config`` trains on a dataset of ``images``, as the trainer counts them."""
-    return TrainSettings.from_config(config).total_steps(images // config["model"]["batch_size"])
+    settings = TrainSettings.from_config(config, checkpoint_every=1)  # the cadence changes no step count
+    return settings.total_steps(images // config["model"]["batch_size"])
 
 
 def _differs(run: dict, thesis: dict, keys: list[str]) -> list[str]:

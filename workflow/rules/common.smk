@@ -81,6 +81,12 @@ def cell_of(entry):
     return cell
 
 
+def in_order(cells):
+    """``cells`` sorted by model, strength and seed: a job that gets many cells gets them in one order whatever the
+    config's, so listing the same grid in another order changes none of its params."""
+    return sorted(cells, key=lambda c: (c["model"], float(c["strength"]), int(c["seed"])))
+
+
 def cell_file(name, cell):
     return f"{MODEL_DIR}/{name}".format(**cell)
 
@@ -167,8 +173,10 @@ def thesis_config():
 def fidelity_settings():
     """The run's setup and the thesis' (only what decides whether a number compares), and the active-latent bar."""
     keys = ("model", "training", "models", "seeds", "metrics", "downstream")
+    run = {key: config[key] for key in keys}
+    run["training"] = {k: v for k, v in config["training"].items() if k != "checkpoint_every"}  # changes no number
     return {
-        "config": {key: config[key] for key in keys},
+        "config": run,
         "thesis": {key: value for key, value in thesis_config().items() if key in keys},
         "active_kl_threshold": config["figures"]["active_kl_threshold"],
     }

@@ -3,8 +3,10 @@
 DOWNSTREAM_MODELS = (
     list(config["models"]) if config["downstream"]["models"] == "all" else config["downstream"]["models"]
 )
-DOWNSTREAM_CELLS = [c for c in CELLS if c["model"] in DOWNSTREAM_MODELS]
-METRIC_FILES = [f"results/metrics/{c['model']}/{c['strength']}/seed{c['seed']}.json" for c in CELLS]
+# The fan-in jobs' cells (in_order: the config's order does not matter) and their files, in the same order.
+METRIC_CELLS = in_order(CELLS)
+DOWNSTREAM_CELLS = [c for c in METRIC_CELLS if c["model"] in DOWNSTREAM_MODELS]
+METRIC_FILES = [f"results/metrics/{c['model']}/{c['strength']}/seed{c['seed']}.json" for c in METRIC_CELLS]
 DOWNSTREAM_FILES = [f"results/downstream/{c['model']}/{c['strength']}/seed{c['seed']}.json" for c in DOWNSTREAM_CELLS]
 # dislab/evaluation/tables.py declares the tables (file and caption); fig5_19 only with downstream cells.
 TABLES = {
@@ -87,7 +89,7 @@ rule tables:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
     params:
-        **job_params(cells=CELLS, downstream_cells=DOWNSTREAM_CELLS),
+        **job_params(cells=METRIC_CELLS, downstream_cells=DOWNSTREAM_CELLS),
     shell:
         dislab("tables")
 
@@ -118,7 +120,7 @@ rule fidelity:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
     params:
-        **job_params(cells=CELLS, downstream_cells=DOWNSTREAM_CELLS, settings=fidelity_settings()),
+        **job_params(cells=METRIC_CELLS, downstream_cells=DOWNSTREAM_CELLS, settings=fidelity_settings()),
     shell:
         dislab("fidelity")
 

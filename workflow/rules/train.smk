@@ -62,8 +62,8 @@ else:
 
 
 VAE_CELL = cell_of(config["figures"]["vae"])
-VAE_SEEDS = [c for c in CELLS if c["model"] == VAE_CELL["model"] and c["strength"] == VAE_CELL["strength"]]
-BETAVAE_CELLS = [c for c in CELLS if c["model"] == "betavae"]
+VAE_SEEDS = in_order(c for c in CELLS if c["model"] == VAE_CELL["model"] and c["strength"] == VAE_CELL["strength"])
+BETAVAE_CELLS = in_order(c for c in CELLS if c["model"] == "betavae")
 TRAINING_FIGURES = [f.png for f in figures("training", models=config["models"])]
 
 
