@@ -56,6 +56,8 @@ class Job:
             spec = json.loads(text)
         except json.JSONDecodeError as exc:
             raise argparse.ArgumentTypeError(f"--job is not JSON ({exc})") from None
+        if not isinstance(spec, dict):
+            raise argparse.ArgumentTypeError("--job is not a JSON object of input, output, params, threads, resources")
         return cls(
             Part("input", spec.get("input", {})),
             Part("output", spec.get("output", {})),

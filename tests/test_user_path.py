@@ -202,8 +202,9 @@ def test_a_job_that_does_not_match_its_command_is_a_one_line_error():
         "dislab evaluate: error: the job has no input named 'model' (it has data): the rule and the dislab package "
         "it runs do not match; run the workflow of this checkout"
     ], proc.stderr
-    proc = _run_train(["evaluate", "--job", "{not json"])
-    assert proc.returncode == 2 and "--job is not JSON" in proc.stderr
+    for text, says in (("{not json", "--job is not JSON"), ("[]", "--job is not a JSON object")):
+        proc = _run_train(["evaluate", "--job", text])
+        assert proc.returncode == 2 and says in proc.stderr, proc.stderr
 
 
 def test_the_training_log_opens_with_the_run_and_the_summary_keeps_it(tiny_run):
