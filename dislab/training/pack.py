@@ -62,7 +62,6 @@ class PackTrainer:
         self.step_tensor = kit.step_holder(device)
         first = self.members[0]
         self.objective, self.total_steps = first.objective, first.total_steps
-        self.steps_per_epoch = first.sampler.steps_per_epoch
         self.vae = _on_meta(first.model)
         self.disc = _on_meta(first.discriminator) if first.discriminator is not None else None
         self.params = self.disc_params = None

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from dislab.cells import Cell
+from dislab.errors import TrainingError
 from dislab.training.cell import CellTrainer
 from dislab.training.execution import Execution
 from dislab.training.loop import run_steps
@@ -35,7 +36,7 @@ def train(
     summaries. ``pack``: train them as a pack (default: when there are several)."""
     outdirs = [Path(d) for d in outdirs]
     if len(outdirs) != len(cells):
-        raise ValueError(f"{len(cells)} cells but {len(outdirs)} output directories; give one each")
+        raise TrainingError(f"train got {len(cells)} cells but {len(outdirs)} output directories; give one each")
     for d in outdirs:
         d.mkdir(parents=True, exist_ok=True)
     checkpoints = [d / "resume.pt" for d in outdirs]
