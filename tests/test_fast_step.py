@@ -1,8 +1,10 @@
-"""The faster ways to run a step (compiled, channels-last, packed, bfloat16) compute the same loss."""
+"""The faster ways to run a step (compiled, CUDA graphs, channels-last, packed, bfloat16) compute the same loss."""
+
+import importlib.util
 
 import pytest
 import torch
-from conftest import on
+from conftest import REPO, on
 from test_training import settings
 
 from dislab.cells import Cell
@@ -14,6 +16,15 @@ from dislab.training.precision import set_precision
 from dislab.training.settings import TrainSettings
 
 CPU = torch.device("cpu")
+
+
+def _with_cuda_graphs(trainer):
+    """scripts/bench.py's CUDA-graph variant of ``trainer`` (torch.compile's reduce-overhead mode; on a CPU it
+    compiles as the default mode does): its step function."""
+    spec = importlib.util.spec_from_file_location("bench", REPO / "scripts" / "bench.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench.with_cuda_graphs(trainer)
 
 
 @pytest.fixture(autouse=True)
@@ -35,11 +46,15 @@ def _fixed_batch(trainer):
     return x, noise, draws
 
 
-@pytest.mark.parametrize("how", [{"compile": True}, {"channels_last": True}])
+@pytest.mark.parametrize("how", [{"compile": True}, "cuda graphs", {"channels_last": True}])
 def test_a_faster_step_gives_the_eager_loss_and_gradients_on_a_fixed_batch(tiny_data, how, device):
     s = TrainSettings.from_config(settings("btcvae"))
     eager = CellTrainer(tiny_data.packed, Cell("btcvae", 6.0, 0), s, on(device, s))
-    fast = CellTrainer(tiny_data.packed, Cell("btcvae", 6.0, 0), s, on(device, s, **how))
+    fast = CellTrainer(
+        tiny_data.packed, Cell("btcvae", 6.0, 0), s, on(device, s, **({} if how == "cuda graphs" else how))
+    )
+    if how == "cuda graphs":
+        _with_cuda_graphs(fast)  # compiles fast.forward_loss in reduce-overhead mode
     batch = _fixed_batch(eager)
     loss, grads = _loss_and_grads(eager, *batch)
     fast_loss, fast_grads = _loss_and_grads(fast, *batch)
@@ -54,10 +69,15 @@ def test_a_compiled_pack_step_gives_the_eager_pack_step(tiny_data, device):
     eager_pack = PackTrainer(tiny_data.packed, cells, s, on(device, s))
     eager = torch.stack([eager_pack.train_step(step) for step in range(3)])
     assert eager.shape == (3, 2, 6)
-    pack = PackTrainer(tiny_data.packed, cells, s, on(device, s, compile=True))
-    compiled = torch.stack([pack.train_step(step) for step in range(3)])
-    torch.testing.assert_close(compiled[0], eager[0], rtol=1e-5, atol=1e-6, equal_nan=True)
-    torch.testing.assert_close(compiled, eager, rtol=1e-4, atol=1e-5, equal_nan=True)
+    # CUDA graphs (scripts/bench.py; recorded from the second call on) exist on a GPU only; on a CPU that mode
+    # compiles as the default one does, at the price of another cold compilation in CI.
+    steps = [PackTrainer(tiny_data.packed, cells, s, on(device, s, compile=True)).train_step]
+    if device.type == "cuda":
+        steps.append(_with_cuda_graphs(PackTrainer(tiny_data.packed, cells, s, on(device, s))))
+    for step_fn in steps:
+        compiled = torch.stack([step_fn(step) for step in range(3)])
+        torch.testing.assert_close(compiled[0], eager[0], rtol=1e-5, atol=1e-6, equal_nan=True)
+        torch.testing.assert_close(compiled, eager, rtol=1e-4, atol=1e-5, equal_nan=True)
 
 
 def test_bfloat16_rounds_the_forward_pass_but_keeps_the_loss_close(tiny_data, device):
