@@ -1,23 +1,30 @@
-"""The entry points of the workflow's rules: ``python -m dislab COMMAND --job JSON``.
+"""The entry points of the workflow's rules: one ``cmd_*`` function per command, given the rule's job.
 
-A rule declares its input, output and params once, by name (workflow/rules/common.smk: ``job_params``); Snakemake
-hands them over as one JSON job, and the command reads them by those names. A cell travels as a cell (model,
-strength, seed), never parsed back out of a path.
+A rule hands its named input, output and params, its threads, resources and log to its script in
+``workflow/scripts/`` the way Snakemake hands them to every script (the ``snakemake`` object); the script calls
+``run_rule(COMMAND, snakemake)``, and the command reads them by the names the rule gives them. The same job runs by
+hand as ``python -m dislab COMMAND --job JOB`` (JOB: a JSON object, or a file holding one, with the keys
+input, output, params, threads, resources and config). A cell travels as a cell (model, strength, seed), never
+parsed back out of a path.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
 import sys
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from dislab.allocator import keep_freed_memory
 from dislab.atomic import disk_full, is_disk_full
 from dislab.cells import Cell
-from dislab.errors import DislabError
+from dislab.errors import DislabError, Interrupted
+from dislab.interrupts import exit_status, interruption, sigterm_interrupts
 
 log = logging.getLogger("dislab")
 
@@ -42,29 +49,54 @@ def as_list(value) -> list:
 
 @dataclass
 class Job:
-    """What the rule gives its command: input and output files and params by name, threads, resources."""
+    """What the rule gives its command: input and output files and params by name, threads, resources, and the
+    workflow's config (for what must reach the job without being a param, a rerun trigger: the checkpoint
+    cadence)."""
 
     input: Part
     output: Part
     params: Part
-    threads: int
-    resources: dict
+    threads: int = 0
+    resources: dict = field(default_factory=dict)
+    config: dict = field(default_factory=dict)
 
     @classmethod
-    def from_json(cls, text: str) -> Job:
-        try:
-            spec = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise argparse.ArgumentTypeError(f"--job is not JSON ({exc})") from None
-        if not isinstance(spec, dict):
-            raise argparse.ArgumentTypeError("--job is not a JSON object of input, output, params, threads, resources")
+    def of(cls, spec: dict) -> Job:
         return cls(
             Part("input", spec.get("input", {})),
             Part("output", spec.get("output", {})),
             Part("params", spec.get("params", {})),
             spec.get("threads", 0),
             spec.get("resources", {}),
+            spec.get("config", {}),
         )
+
+    @classmethod
+    def from_snakemake(cls, smk) -> Job:
+        """The job of a rule's script, from the ``snakemake`` object Snakemake gives it."""
+        return cls.of(
+            {
+                "input": dict(smk.input.items()),
+                "output": dict(smk.output.items()),
+                "params": dict(smk.params.items()),
+                "threads": smk.threads,
+                "resources": {k: v for k, v in smk.resources.items() if not k.startswith("_") and k != "tmpdir"},
+                "config": smk.config,
+            }
+        )
+
+    @classmethod
+    def from_argument(cls, text: str) -> Job:
+        """``--job``: a JSON object, or the path of a file holding one."""
+        if not text.lstrip().startswith(("{", "[")) and Path(text).is_file():
+            text = Path(text).read_text()
+        try:
+            spec = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise argparse.ArgumentTypeError(f"--job is not JSON nor a JSON file ({exc})") from None
+        if not isinstance(spec, dict):
+            raise argparse.ArgumentTypeError("--job is not a JSON object of input, output, params, threads, resources")
+        return cls.of(spec)
 
     def cells(self, files: str, cells: str = "cells") -> list[tuple[Cell, str]]:
         """The (cell, file) pairs of the input ``files``, whose cells are the param ``cells``, in the same order."""
@@ -112,14 +144,6 @@ def cmd_check_dataset(job: Job):
     log.info("dataset ok: %s", summary)
 
 
-def cmd_figure_dataset(job: Job):
-    """Figure 5.1: random images and the mean image"""
-    from dislab.data.loader import DSprites
-    from dislab.figures.dataset import figure_dataset
-
-    figure_dataset(DSprites.load(job.input["data"]), job.output["png"], seed=job.params["seed"])
-
-
 def cmd_train(job: Job):
     """train (model, strength, seed) cells, resuming from their checkpoints; several seeds train as one pack"""
     from dislab.training.execution import Execution
@@ -128,60 +152,22 @@ def cmd_train(job: Job):
     p = job.params
     cells = [Cell.of(cell) for cell in p["cells"]]
     outdirs = [os.path.dirname(path) for path in as_list(job.output["model"])]
-    settings = TrainSettings.from_config(p["settings"], checkpoint_every=job.resources.get("checkpoint_every"))
+    settings = TrainSettings.from_config(p["settings"])
+    # The checkpoint cadence changes no number (resuming is exact), so it is no param of the rule: it comes from the
+    # config itself, and changing it reruns nothing.
+    checkpoint_every = job.config.get("training", {}).get("checkpoint_every")
     single = len(cells) == 1
     # Before anything slow: a job without its GPU stops within seconds.
-    execution = Execution.build(p["device"], settings.precision, p["channels_last"] and single, p["compile"])
-    log.info("run: %s", execution.describe(len(cells)))
+    execution = Execution.build(p["device"], p["channels_last"] and single, p["compile"])
+    log.info("run: %s", execution.describe(settings.precision, len(cells)))
     if p["channels_last"] and not single:
         log.info("channels-last applies to one cell at a time; this pack of %d runs in the default layout", len(cells))
     _threads(job.threads)
     from dislab.data.loader import DSprites
     from dislab.training.trainer import train
 
-    train(DSprites.load(job.input["data"]).packed, cells, settings, outdirs, execution)
-
-
-def _title(cell: dict) -> str:
-    from dislab.figures.common import cell_title
-
-    cell = Cell.of(cell)
-    return cell_title(cell.model, cell.strength, cell.seed)
-
-
-def cmd_figure_prior_samples(job: Job):
-    """Figure 5.2: decoded prior samples and their mean"""
-    from dislab.figures.generation import figure_prior_samples
-    from dislab.models.checkpoint import load_vae
-
-    p = job.params
-    model = load_vae(job.input["model"])
-    figure_prior_samples(model, job.output["png"], p["num_samples"], p["seed"], _title(p["cell"]))
-
-
-def cmd_figure_reconstructions(job: Job):
-    """Figure 5.3: inputs, reconstructions, differences"""
-    from dislab.data.loader import DSprites
-    from dislab.figures.generation import figure_reconstructions
-    from dislab.models.checkpoint import load_vae
-
-    p = job.params
-    data, model = DSprites.load(job.input["data"]), load_vae(job.input["model"])
-    figure_reconstructions(data, model, job.output["png"], p["num_images"], p["seed"], _title(p["cell"]))
-
-
-def cmd_figure_reconstruction_per_epoch(job: Job):
-    """Figure 5.4: reconstruction error per epoch over seeds"""
-    from dislab.figures.training import figure_reconstruction_per_epoch
-
-    figure_reconstruction_per_epoch(job.cells("logs"), job.output["png"])
-
-
-def cmd_figure_objective_per_beta(job: Job):
-    """Figure 5.7: total, reconstruction and KL per epoch for each beta"""
-    from dislab.figures.training import figure_objective_per_beta
-
-    figure_objective_per_beta(job.cells("logs"), job.output["png"])
+    data = DSprites.load(job.input["data"]).packed
+    train(data, cells, settings, outdirs, execution, checkpoint_every=checkpoint_every)
 
 
 def cmd_evaluate(job: Job):
@@ -253,35 +239,41 @@ def cmd_fidelity(job: Job):
     )
 
 
-def _figure(name: str, group: str):
+def cmd_figure(job: Job):
+    """a figure of dislab/figures/registry.py (the param ``name``), drawn from its family's inputs"""
     from dislab.figures.registry import BY_NAME
 
-    figure = BY_NAME.get(name)
-    if figure is None or figure.family != group:
-        raise DislabError(f"{name!r} is not a {group} figure of dislab/figures/registry.py")
-    return figure
+    figure, png = BY_NAME.get(job.params["name"]), job.output["png"]
+    if figure is None:
+        raise DislabError(f"{job.params['name']!r} is not a figure of dislab/figures/registry.py")
+    draw, settings = figure.function(), job.params.get("settings", {})
+    data = _dataset(job) if figure.reads_data else None
+    if figure.family == "dataset":
+        draw(data, settings, png)
+    elif figure.family == "generation":
+        from dislab.figures.common import cell_title
+        from dislab.models.checkpoint import load_vae
+
+        ((cell, path),) = job.cells("models")
+        draw(load_vae(path), data, settings, png, cell_title(cell.model, cell.strength, cell.seed))
+    elif figure.family == "training":
+        draw(job.cells("logs"), png)
+    elif figure.family == "evaluation":
+        import pandas as pd
+
+        correlation = job.input.get("correlation")  # only the figures that draw a Spearman table have one
+        draw(pd.read_csv(job.input["table"]), pd.read_csv(correlation, index_col=0) if correlation else None, png)
+    else:
+        from dislab.models.checkpoint import load_vae
+
+        entries = [(asdict(cell), load_vae(path)) for cell, path in job.cells("models")]
+        draw(entries, data, settings, png, figure.number)
 
 
-def cmd_figure_evaluation(job: Job):
-    """a figure drawn from metrics.csv (5.9 ... 5.19)"""
-    import pandas as pd
-
-    figure = _figure(job.params["name"], "evaluation")
-    table = pd.read_csv(job.input["table"])
-    correlation = job.input.get("correlation")  # only the figures that draw a Spearman table have one
-    corr = pd.read_csv(correlation, index_col=0) if correlation else None
-    figure.function()(table, corr, job.output["png"])
-
-
-def cmd_figure_qualitative(job: Job):
-    """traversals, KDEs, aggregate posteriors, domain-shift probes"""
+def _dataset(job: Job):
     from dislab.data.loader import DSprites
-    from dislab.models.checkpoint import load_vae
 
-    figure = _figure(job.params["name"], "qualitative")
-    data = DSprites.load(job.input["data"])
-    entries = [(asdict(cell), load_vae(path)) for cell, path in job.cells("models")]
-    figure.function()(entries, data, job.params["settings"], job.output["png"], figure.number)
+    return DSprites.load(job.input["data"])
 
 
 def cmd_results_index(job: Job):
@@ -306,27 +298,73 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=func.__doc__)
         p.add_argument(
             "--job",
-            type=Job.from_json,
+            type=Job.from_argument,
             required=True,
-            help="the job as JSON: input, output and params by name, threads, resources (workflow/rules/common.smk)",
+            help="the job: a JSON object (or a file holding one) of input, output and params by name, threads, "
+            "resources and config, as the rule hands them to its script",
         )
-        p.set_defaults(func=func)
     return parser
 
 
-def main(argv=None) -> int:
+# OSError numbers of a file system or network that may answer the next time: a job that meets one is run again
+# (training resumes from its checkpoint) after a pause, at most RETRIES times. Every other failure of a job is its
+# last: Snakemake does not retry jobs (profiles/default), since a dislab error is the same every time.
+TRANSIENT = {errno.EIO, errno.ESTALE, errno.ETIMEDOUT, errno.EAGAIN, errno.EBUSY, errno.ECONNRESET, errno.EREMOTEIO}
+RETRIES, RETRY_PAUSE_S = 2, 30.0
+
+
+def run(command: str, job: Job) -> int:
+    """Run ``command`` on ``job``; a dislab error, a full disk or an interruption is one line on stderr, and the exit
+    status says which (1, or 130 for Ctrl-C and 143 for SIGTERM)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
-    args = build_parser().parse_args(argv)
     keep_freed_memory()  # every command is a batch job that allocates and frees the same buffers over and over
-    try:
-        args.func(args.job)
-    except DislabError as exc:
-        print(f"dislab {args.command}: error: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:  # a full disk outside dislab.atomic's writes
-        if not is_disk_full(exc):
-            raise
-        message = disk_full(exc.filename, removed=False) if exc.filename else "no space left on device: free space"
-        print(f"dislab {args.command}: error: {message}", file=sys.stderr)
-        return 1
-    return 0
+    for attempt in range(RETRIES + 1):
+        try:
+            with sigterm_interrupts():
+                COMMANDS[command](job)
+            return 0
+        except Interrupted as exc:
+            print(f"dislab {command}: {exc}", file=sys.stderr)
+            return exc.status
+        except KeyboardInterrupt as exc:
+            print(f"dislab {command}: {interruption(exc)}; a rerun runs this job again", file=sys.stderr)
+            return exit_status(exc)
+        except DislabError as exc:
+            print(f"dislab {command}: error: {exc}", file=sys.stderr)
+            return 1
+        except OSError as exc:
+            if is_disk_full(exc):  # a full disk outside dislab.atomic's writes
+                message = disk_full(exc.filename, removed=False) if exc.filename else "no space left on device"
+                print(f"dislab {command}: error: {message}", file=sys.stderr)
+                return 1
+            if exc.errno not in TRANSIENT or attempt == RETRIES:
+                raise
+            log.warning(
+                "a transient I/O error (%s); running the job again in %.0f s (%d of %d)",
+                exc,
+                RETRY_PAUSE_S,
+                attempt + 1,
+                RETRIES,
+            )
+            time.sleep(RETRY_PAUSE_S)
+    return 1  # not reached
+
+
+def run_rule(command: str, snakemake) -> None:
+    """A rule's script (workflow/scripts/): ``command`` on the rule's job, its output and errors in the rule's log
+    (as a shell rule's ``> {log} 2>&1``); exits with the command's status."""
+    if snakemake.log:
+        out = os.open(snakemake.log[0], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        sys.stdout.flush(), sys.stderr.flush()
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        os.close(out)
+    status = run(command, Job.from_snakemake(snakemake))
+    sys.stdout.flush(), sys.stderr.flush()
+    if status:
+        sys.exit(status)
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    return run(args.command, args.job)

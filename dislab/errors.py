@@ -19,3 +19,12 @@ class DiskFullError(DislabError):
 
 class TrainingError(DislabError):
     """Training diverged (NaN/inf) or cannot resume."""
+
+
+class Interrupted(DislabError):
+    """Ctrl-C or SIGTERM (scancel, preemption, a time limit) stopped a job; a rerun continues it. ``status``: the exit
+    status of a process that signal ended (128 + its number)."""
+
+    def __init__(self, message: str, status: int = 130):
+        super().__init__(message)
+        self.status = status

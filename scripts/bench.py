@@ -159,15 +159,12 @@ def plain_eager_loop(device, batch, latent_dim):
 
 
 def with_cuda_graphs(trainer):
-    """``trainer``'s step with its compiled parts (the forward pass and loss; a pack's vmapped steps) under
+    """``trainer``'s step with its compiled parts (dislab.training.step's two losses, vmapped for a pack) under
     ``torch.compile(mode="reduce-overhead")``, which records CUDA graphs; each step tells the graphs it begins, so
     that the last step's outputs may be reused."""
-    if isinstance(trainer, PackTrainer):
-        trainer._vae_step = torch.compile(trainer._vae_step, mode="reduce-overhead")
-        if trainer._disc_step is not None:
-            trainer._disc_step = torch.compile(trainer._disc_step, mode="reduce-overhead")
-    else:
-        trainer.forward_loss = torch.compile(trainer.forward_loss, mode="reduce-overhead")
+    trainer.vae_step = torch.compile(trainer.vae_step, mode="reduce-overhead")
+    if trainer.disc_step is not None:
+        trainer.disc_step = torch.compile(trainer.disc_step, mode="reduce-overhead")
 
     def step(i):
         torch.compiler.cudagraph_mark_step_begin()
@@ -191,7 +188,7 @@ def variant_step(name, device, cfg, pack_size):
     )
     training = {**cfg["training"], "precision": variant.precision}
     settings = TrainSettings.from_config({"model": cfg["model"], "training": training, "options": {}})
-    execution = Execution(device, variant.precision, variant.channels_last, variant.compile)
+    execution = Execution(device, variant.channels_last, variant.compile)
     if variant.pack:
         cells = [Cell("betavae", 4.0, seed) for seed in range(pack_size)]
         pack = PackTrainer(packed, cells, settings, execution)

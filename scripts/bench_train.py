@@ -35,7 +35,7 @@ def rendered_subset(sizes=(1, 3, 6, 10, 16, 16)):
 
 
 def bench(data, model, settings, device, steps, warmup, training):
-    execution = Execution(torch.device(device), settings.precision, training["channels_last"], training["compile"])
+    execution = Execution(torch.device(device), training["channels_last"], training["compile"])
     trainer = CellTrainer(data.packed, Cell(model, 10.0, 0), settings, execution)
     for step in range(warmup):
         trainer.train_step(step)

@@ -27,8 +27,8 @@ from dislab.data.grid import FactorGrid
 from dislab.data.loader import DSprites
 from dislab.data.synthetic import write_synthetic_hdf5
 from dislab.training.execution import Execution
-from dislab.training.kit import RECORDED
 from dislab.training.settings import TrainSettings
+from dislab.training.step import RECORDED
 from dislab.training.trainer import train
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 def train_curves(data, cell, settings, device, columns):
     """The logged steps and, per column, its values at those steps."""
     outdir = Path(tempfile.mkdtemp())
-    train(data.packed, [cell], settings, [outdir], Execution(device, settings.precision, channels_last=True), False)
+    train(data.packed, [cell], settings, [outdir], Execution(device, channels_last=True), False)
     rows = pd.read_csv(outdir / "train_log.csv")
     missing = [c for c in columns if rows[c].isna().all()]
     if missing:

@@ -54,7 +54,7 @@ def main():
     settings = TrainSettings.from_config(
         {"model": cfg["model"], "options": options, "training": {**cfg["training"], "precision": args.precision}}
     )
-    execution = Execution(device, args.precision, channels_last=args.channels_last)
+    execution = Execution(device, channels_last=args.channels_last)
     trainer = CellTrainer(packed, Cell(args.model, args.strength, 0), settings, execution)
     for step in range(10):
         trainer.train_step(step)

@@ -35,10 +35,10 @@ def main() -> int:
         )
         for kind in ("cell", "pack of 3"):
             if kind == "cell":
-                execution = Execution(device, settings.precision, channels_last=True)
+                execution = Execution(device, channels_last=True)
                 trainer = CellTrainer(packed, Cell(model, strength, 0), settings, execution)
             else:
-                execution = Execution(device, settings.precision)
+                execution = Execution(device)
                 trainer = PackTrainer(packed, [Cell(model, strength, s) for s in range(3)], settings, execution)
             for step in range(3):  # warm-up: first-use allocations and lazy inits may synchronise
                 trainer.train_step(step)

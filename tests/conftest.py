@@ -84,16 +84,17 @@ def tiny_run(tmp_path_factory):
 
 
 def on(device, settings, **how):
-    """The Execution of a training job on ``device`` in ``settings``' precision (``how``: channels_last, compile)."""
+    """The Execution of a training job on ``device`` (``how``: channels_last, compile); settings own the precision."""
     import torch
 
     from dislab.training.execution import Execution
 
-    return Execution(torch.device(device), settings.precision, **how)
+    return Execution(torch.device(device), **how)
 
 
 def train_job(data, outdir, settings: dict, device="cpu", model="betavae", strength="1", seed=0, threads=0) -> list:
-    """``python -m dislab train``'s arguments for one cell, as the train rule passes them (see common.smk)."""
+    """``python -m dislab train``'s arguments for one cell, as the train rule hands them to its script (see
+    workflow/rules/train.smk); the checkpoint cadence comes from ``settings``' training section, as from the config."""
     import json
 
     outdir = str(outdir)
@@ -113,5 +114,6 @@ def train_job(data, outdir, settings: dict, device="cpu", model="betavae", stren
         },
         "threads": threads,
         "resources": {},
+        "config": {"training": {"checkpoint_every": settings["training"].get("checkpoint_every")}},
     }
     return ["train", "--job", json.dumps(job)]

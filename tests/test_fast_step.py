@@ -10,10 +10,10 @@ from test_training import settings
 from dislab.cells import Cell
 from dislab.training import precision
 from dislab.training.cell import CellTrainer
-from dislab.training.kit import discriminator_fn
 from dislab.training.pack import PackTrainer
 from dislab.training.precision import set_precision
 from dislab.training.settings import TrainSettings
+from dislab.training.step import Step
 
 CPU = torch.device("cpu")
 
@@ -122,8 +122,10 @@ def test_in_bfloat16_the_discriminator_is_rounded_too_and_returns_float32_logits
     trainer = CellTrainer(tiny_data.packed, Cell("factorvae", 10.0, 0), s, on(device, s))
     params = dict(trainer.discriminator.named_parameters())
     z = torch.randn(64, trainer.settings.latent_dim, generator=torch.Generator().manual_seed(0)).to(device)
-    exact = discriminator_fn(trainer.discriminator, params, device, "float32")(z)
-    rounded = discriminator_fn(trainer.discriminator, params, device, "bfloat16")(z)
+    exact = Step(trainer.objective, trainer.model, trainer.discriminator, device, "float32").discriminator_fn(params)(z)
+    rounded = Step(trainer.objective, trainer.model, trainer.discriminator, device, "bfloat16").discriminator_fn(
+        params
+    )(z)
     assert torch.equal(exact, trainer.discriminator(z))
     assert rounded.dtype == torch.float32 and not torch.equal(rounded, exact)
     torch.testing.assert_close(rounded, exact, rtol=0, atol=0.05 * exact.abs().max().item())

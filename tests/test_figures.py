@@ -124,9 +124,10 @@ def test_the_dataset_and_generation_figures_read(monkeypatch, tmp_path, tiny_dat
         monkeypatch.setattr(module, "save_figure", lambda fig, out: drawn.__setitem__(Path(out).stem, fig))
     torch.manual_seed(0)
     model = VAE(10).eval()
-    dataset.figure_dataset(tiny_data, tmp_path / "fig5_01.png", seed=0)
-    generation.figure_prior_samples(model, tmp_path / "fig5_02.png", 200, 0, "an untrained VAE")
-    generation.figure_reconstructions(tiny_data, model, tmp_path / "fig5_03.png", 10, 0, "an untrained VAE")
+    settings = {"random_seed": 0, "num_prior_samples": 200, "num_reconstructions": 10}
+    dataset.figure_dataset(tiny_data, settings, tmp_path / "fig5_01.png")
+    generation.figure_prior_samples(model, None, settings, tmp_path / "fig5_02.png", "an untrained VAE")
+    generation.figure_reconstructions(model, tiny_data, settings, tmp_path / "fig5_03.png", "an untrained VAE")
     assert set(drawn) == {"fig5_01", "fig5_02", "fig5_03"}
     for name, fig in drawn.items():
         assert _overlaps(fig) == [], name

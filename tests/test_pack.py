@@ -9,7 +9,7 @@ from conftest import on
 from test_training import poison_loss_at, settings
 
 from dislab.cells import Cell
-from dislab.errors import TrainingError
+from dislab.errors import Interrupted, TrainingError
 from dislab.models.objectives import REGISTRY
 from dislab.training.cell import CellTrainer
 from dislab.training.pack import PackTrainer
@@ -28,10 +28,12 @@ def _log(outdir):
 
 @pytest.mark.parametrize("model, precision", [(m, "float32") for m in sorted(REGISTRY)] + [("factorvae", "bfloat16")])
 def test_a_pack_of_one_is_the_single_cell_trainer_bit_for_bit(tiny_data, tmp_path, model, precision, device):
-    s = TrainSettings.from_config(settings(model, steps=6, log_every=2, checkpoint_every=3, precision=precision))
+    s = TrainSettings.from_config(settings(model, steps=6, log_every=2, precision=precision))
     cell = Cell(model, 4.0, 0)
-    train(tiny_data.packed, [cell], s, [tmp_path / "alone"], on(device, s), progress=False)
-    train(tiny_data.packed, [cell], s, [tmp_path / "pack"], on(device, s), progress=False, pack=True)
+    train(tiny_data.packed, [cell], s, [tmp_path / "alone"], on(device, s), checkpoint_every=3, progress=False)
+    train(
+        tiny_data.packed, [cell], s, [tmp_path / "pack"], on(device, s), checkpoint_every=3, progress=False, pack=True
+    )
     alone, packed = _state(tmp_path / "alone" / "model.pt"), _state(tmp_path / "pack" / "model.pt")
     assert alone.keys() == packed.keys()
     assert all(torch.equal(alone[k], packed[k]) for k in alone)
@@ -95,30 +97,32 @@ def _fail_at(monkeypatch, step):
 
     def train_step(self, at):
         if at == step:
-            raise KeyboardInterrupt("killed")
+            raise KeyboardInterrupt  # Ctrl-C
         return real(self, at)
 
     monkeypatch.setattr(PackTrainer, "train_step", train_step)
 
 
 def test_an_interrupted_pack_resumes_each_cell_from_its_own_checkpoint(tiny_data, tmp_path, monkeypatch, device):
-    s = TrainSettings.from_config(settings("factorvae", steps=10, log_every=1, checkpoint_every=4))
+    s = TrainSettings.from_config(settings("factorvae", steps=10, log_every=1))
     cells = [Cell("factorvae", 10.0, seed) for seed in (0, 1)]
     straight = [tmp_path / f"straight{c.seed}" for c in cells]
-    train(tiny_data.packed, cells, s, straight, on(device, s), progress=False, pack=True)
+    train(tiny_data.packed, cells, s, straight, on(device, s), checkpoint_every=4, progress=False, pack=True)
 
     killed = [tmp_path / f"killed{c.seed}" for c in cells]
     with monkeypatch.context() as m:
         _fail_at(m, 6)
-        with pytest.raises(KeyboardInterrupt):
-            train(tiny_data.packed, cells, s, killed, on(device, s), progress=False, pack=True)
+        with pytest.raises(
+            Interrupted, match="interrupted \\(Ctrl-C\\) during step 7 of 10; a rerun resumes after step 4"
+        ):
+            train(tiny_data.packed, cells, s, killed, on(device, s), checkpoint_every=4, progress=False, pack=True)
     for d in killed:
         assert torch.load(d / "resume.pt", weights_only=False)["step"] == 4 and not (d / "model.pt").exists()
     # each cell's checkpoint is a single-cell checkpoint: the single-cell trainer reads it
     alone = CellTrainer(tiny_data.packed, cells[1], s, on(device, s))
     assert alone.try_resume(killed[1] / "resume.pt") and alone.step == 4
 
-    train(tiny_data.packed, cells, s, killed, on(device, s), progress=False, pack=True)
+    train(tiny_data.packed, cells, s, killed, on(device, s), checkpoint_every=4, progress=False, pack=True)
     for a, b in zip(straight, killed):
         assert all(torch.equal(x, y) for x, y in zip(_state(a / "model.pt").values(), _state(b / "model.pt").values()))
         pd.testing.assert_frame_equal(_log(a), _log(b), check_exact=True)
@@ -126,10 +130,10 @@ def test_an_interrupted_pack_resumes_each_cell_from_its_own_checkpoint(tiny_data
 
 
 def test_checkpoints_at_different_steps_restart_the_pack_with_a_warning(tiny_data, tmp_path, caplog, device):
-    s = TrainSettings.from_config(settings("betavae", steps=6, log_every=2, checkpoint_every=4))
+    s = TrainSettings.from_config(settings("betavae", steps=6, log_every=2))
     cells = [Cell("betavae", 1.0, seed) for seed in (0, 1)]
     straight = [tmp_path / f"straight{c.seed}" for c in cells]
-    train(tiny_data.packed, cells, s, straight, on(device, s), progress=False, pack=True)
+    train(tiny_data.packed, cells, s, straight, on(device, s), checkpoint_every=4, progress=False, pack=True)
     lone = CellTrainer(tiny_data.packed, cells[0], s, on(device, s))
     for step in range(4):
         lone.train_step(step)
@@ -144,10 +148,11 @@ def test_checkpoints_at_different_steps_restart_the_pack_with_a_warning(tiny_dat
             s,
             [tmp_path / "mixed0", tmp_path / "mixed1"],
             on(device, s),
+            checkpoint_every=4,
             progress=False,
             pack=True,
         )
-    assert "different steps" in caplog.text and "starting every cell from step 0" in caplog.text
+    assert "different steps" in caplog.text and "trained again from step 0" in caplog.text
     for seed in (0, 1):
         a, b = _state(tmp_path / f"straight{seed}" / "model.pt"), _state(tmp_path / f"mixed{seed}" / "model.pt")
         assert all(torch.equal(a[k], b[k]) for k in a)
@@ -162,11 +167,11 @@ def test_a_pack_takes_seeds_of_one_model_and_strength_only(tiny_data, device):
 
 
 def test_nan_in_a_pack_stops_it_naming_the_cell_and_keeps_every_checkpoint(tiny_data, tmp_path, monkeypatch, device):
-    s = TrainSettings.from_config(settings("betavae", steps=30, checkpoint_every=5, log_every=5))
-    poison_loss_at(monkeypatch, "betavae", 7)
+    s = TrainSettings.from_config(settings("betavae", steps=30, log_every=5))
+    poison_loss_at(monkeypatch, "betavae", 7)  # the 8th step
     cells = [Cell("betavae", 3.0, seed) for seed in (0, 1)]
     outdirs = [tmp_path / "seed0", tmp_path / "seed1"]
-    with pytest.raises(TrainingError, match=r"betavae/3/seed0.*step 7.*checkpoint \(step 5\) is kept"):
-        train(tiny_data.packed, cells, s, outdirs, on(device, s), progress=False, pack=True)
+    with pytest.raises(TrainingError, match=r"betavae/3/seed0 diverged at step 8 of 30.*checkpoint after step 5.*pack"):
+        train(tiny_data.packed, cells, s, outdirs, on(device, s), checkpoint_every=5, progress=False, pack=True)
     for d in outdirs:
         assert torch.load(d / "resume.pt", weights_only=False)["step"] == 5 and not (d / "model.pt").exists()

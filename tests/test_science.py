@@ -46,7 +46,6 @@ def _train_and_score(args) -> dict:
         discriminator={},
         epochs=None,
         steps=STEPS,
-        checkpoint_every=STEPS,
         log_every=100,
         precision="float32",
         options={},

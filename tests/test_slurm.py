@@ -211,7 +211,7 @@ def test_a_cancelled_training_job_resumes_from_its_checkpoint(cluster, user, tmp
     code, out = snakemake_slurm(user, config, target)
     assert code == 0, out[-6000:]
     log = (repo / "logs" / "train" / "betavae" / "1" / "seed0.log").read_text()
-    resumed = [int(line.rsplit("from step ", 1)[1].split()[0]) for line in log.splitlines() if "resumed" in line]
+    resumed = [int(line.rsplit("after step ", 1)[1].split()[0]) for line in log.splitlines() if "resumed" in line]
     assert resumed == [step], log[-3000:]
     trained = pd.read_csv(cell / "train_log.csv")
     assert trained["step"].iloc[-1] == steps and trained["step"].is_monotonic_increasing

@@ -133,7 +133,7 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(tiny_hdf5, tmp_path, de
 
     rerun = subprocess.run(_train_cmd(tiny_hdf5, killed, steps, device), env=env, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
-    assert f"resumed dipvae/10/seed0 from step {checkpoint_step}" in rerun.stderr
+    assert f"resumed dipvae/10/seed0 after step {checkpoint_step}" in rerun.stderr
     assert _same(_weights(tmp_path / "straight" / "model.pt"), _weights(killed / "model.pt"))
     a = pd.read_csv(tmp_path / "straight" / "train_log.csv").drop(columns="steps_per_s")
     b = pd.read_csv(killed / "train_log.csv").drop(columns="steps_per_s")
@@ -154,10 +154,12 @@ def poison_loss_at(monkeypatch, model: str, at: int) -> None:
 
 
 def test_nan_stops_the_job_naming_cell_and_step_and_keeps_the_last_checkpoint(tiny_data, tmp_path, monkeypatch, device):
-    s = TrainSettings.from_config(settings("betavae", steps=30, checkpoint_every=5, log_every=5))
-    poison_loss_at(monkeypatch, "betavae", 7)
-    with pytest.raises(TrainingError, match=r"betavae/3/seed0.*step 7.*checkpoint \(step 5\) is kept"):
-        train(tiny_data.packed, [Cell("betavae", 3, 0)], s, [tmp_path], on(device, s), progress=False)
+    s = TrainSettings.from_config(settings("betavae", steps=30, log_every=5))
+    poison_loss_at(monkeypatch, "betavae", 7)  # the 8th step
+    with pytest.raises(TrainingError, match=r"betavae/3/seed0 diverged at step 8 of 30.*checkpoint after step 5"):
+        train(
+            tiny_data.packed, [Cell("betavae", 3, 0)], s, [tmp_path], on(device, s), checkpoint_every=5, progress=False
+        )
     assert torch.load(tmp_path / "resume.pt", weights_only=False)["step"] == 5
     assert not (tmp_path / "model.pt").exists()
 
@@ -209,7 +211,7 @@ def _loads_as_on_a_gpu(monkeypatch):
 
 def _checkpointed(tiny_data, tmp_path, device_type: str) -> TrainSettings:
     """A resume.pt at step 5 of betavae/1/seed0 that says it was written on ``device_type``."""
-    s = TrainSettings.from_config(settings("betavae", steps=20, checkpoint_every=5, log_every=5))
+    s = TrainSettings.from_config(settings("betavae", steps=20, log_every=5))
     trainer = CellTrainer(tiny_data.packed, Cell("betavae", 1, 0), s, on(torch.device("cpu"), s))
     for step in range(5):
         trainer.train_step(step)

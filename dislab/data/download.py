@@ -9,10 +9,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tqdm import tqdm
-
 from dislab.atomic import atomic_path
 from dislab.errors import DatasetError, DownloadError
+from dislab.progress import progress_bar
 
 ALTERNATIVES = (
     "Without network access, either copy the official file to this machine and set "
@@ -46,7 +45,7 @@ def verify_sha256(path, expected: str) -> None:
 def _copy_stream(url, response, out, expected_size, label, progress):
     """Copy the body to ``out``; return (bytes received, sha256 hex)."""
     digest, received = hashlib.sha256(), 0
-    with tqdm(
+    with progress_bar(
         total=expected_size, unit="B", unit_scale=True, desc=f"downloading {label}", disable=not progress, mininterval=1
     ) as bar:
         try:

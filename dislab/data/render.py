@@ -12,9 +12,9 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 
 import numpy as np
-from tqdm import tqdm
 
 from dislab.data.grid import FACTOR_NAMES, FactorGrid
+from dislab.progress import progress_bar
 
 IMAGE_SIZE = 64
 SQUARE_HALF_SIDE = 9.6 - 1e-3  # px at scale 1; points exactly on an edge count as outside
@@ -102,7 +102,7 @@ def render_grid(grid: FactorGrid, workers: int | None = None, progress: bool = T
     block = n_orient * n_x * n_y
     jobs = [(grid.sizes, sh, sc) for sh in range(n_shape) for sc in range(n_scale)]
     workers = workers or min(len(jobs), os.cpu_count() or 1)
-    bar = tqdm(total=len(jobs), desc="rendering dSprites", unit="block", disable=not progress, mininterval=2)
+    bar = progress_bar(total=len(jobs), desc="rendering dSprites", unit="block", disable=not progress, mininterval=2)
     if workers <= 1:
         results = map(_render_block, jobs)
         for i, images in enumerate(results):

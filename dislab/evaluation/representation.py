@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from tqdm import tqdm
+
+from dislab.progress import progress_bar
 
 # Small batches keep the activations in the CPU's cache (docs/performance.md).
 CPU_BATCH = 64
@@ -32,7 +33,7 @@ class EncoderMeans:
     def encode_indices(self, indices: np.ndarray) -> np.ndarray:
         out = np.empty((len(indices), self.latent_dim), dtype=np.float32)
         starts = range(0, len(indices), self.batch_size)
-        for start in tqdm(
+        for start in progress_bar(
             starts, desc="encoding", unit="batch", disable=not self.progress or len(starts) < 100, mininterval=10
         ):
             chunk = indices[start : start + self.batch_size]

@@ -7,8 +7,8 @@ import numpy as np
 from dislab.figures.common import image_grid, plt, save_figure
 
 
-def figure_dataset(data, out_png, seed: int) -> None:
-    rng = np.random.default_rng(seed)
+def figure_dataset(data, settings: dict, out_png) -> None:
+    rng = np.random.default_rng(settings["random_seed"])
     images = data.images(rng.choice(len(data), size=25, replace=False))
     fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(9, 4.4), gridspec_kw={"width_ratios": [1, 1]}, layout="constrained")
     image_grid(ax_a, images, 5, 5)

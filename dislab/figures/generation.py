@@ -17,8 +17,9 @@ def decode_prior(model, n: int, seed: int) -> np.ndarray:
     return np.concatenate([torch.sigmoid(model.decoder(chunk)).numpy()[:, 0] for chunk in z.split(DECODE_BATCH)])
 
 
-def figure_prior_samples(model, out_png, num_samples: int, seed: int, title: str) -> None:
-    images = decode_prior(model, max(num_samples, 25), seed)
+def figure_prior_samples(model, data, settings: dict, out_png, title: str) -> None:
+    num_samples = settings["num_prior_samples"]
+    images = decode_prior(model, max(num_samples, 25), settings["random_seed"])
     fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(9, 4.6), layout="constrained")
     image_grid(ax_a, images[:25], 5, 5)
     ax_a.set_title("(a) 25 decoded samples z ~ N(0, I)\n(pixel probabilities, dark = 1)")
@@ -32,8 +33,9 @@ def figure_prior_samples(model, out_png, num_samples: int, seed: int, title: str
 
 
 @torch.no_grad()
-def figure_reconstructions(data, model, out_png, num_images: int, seed: int, title: str) -> None:
-    rng = np.random.default_rng(seed)
+def figure_reconstructions(model, data, settings: dict, out_png, title: str) -> None:
+    num_images = settings["num_reconstructions"]
+    rng = np.random.default_rng(settings["random_seed"])
     idx = np.sort(rng.choice(len(data), size=num_images, replace=False))
     x = data.images(idx).astype(np.float32)
     mu, _ = model.encoder(torch.from_numpy(x[:, None]))

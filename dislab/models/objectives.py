@@ -46,6 +46,9 @@ class Objective:
 
     name = ""
     uses_discriminator = False
+    # The terms its loss defines, of those the trainers record (dislab.training.step.RECORDED): the training loop
+    # judges divergence on these and the log leaves the others empty.
+    recorded = ("loss", "reconstruction", "kl", "regulariser")
 
     def __init__(self, strength: float, dataset_size: int, **options):
         self.strength = float(strength)
@@ -101,7 +104,8 @@ class FactorVAE(Objective):
     """recon + KL + lambda * TC, TC = E[logit_q(z) - logit_prod(z)] from the discriminator."""
 
     name = "factorvae"
-    uses_discriminator = True  # the trainer owns it and passes it in (dislab.training.kit.discriminator_fn)
+    uses_discriminator = True  # the trainer owns it and passes it in (dislab.training.step.Step.discriminator_fn)
+    recorded = (*Objective.recorded, "tc", "disc_loss")
 
     def loss(self, out, x, step, draws, discriminator=None):
         rec, kl = _elbo_terms(out, x)
@@ -149,6 +153,7 @@ class BetaTCVAE(Objective):
     """
 
     name = "btcvae"
+    recorded = (*Objective.recorded, "tc")
 
     def __init__(self, strength, dataset_size, sampling: str = "mws", strength_as: str = "lambda"):
         super().__init__(strength, dataset_size)

@@ -1,5 +1,6 @@
 """One cell's own training state: its model and optimisers, data order, noise, log rows, ``resume.pt`` and
-outputs; and the single-cell training step. dislab.training.pack trains several of these at once.
+outputs. Its step is dislab.training.step's, called on its own parameters; dislab.training.pack trains several of
+these at once.
 
 Outputs: ``model.pt`` (final weights and what is needed to rebuild the model), ``train_log.csv`` and
 ``summary.json``. While running, ``resume.pt`` holds the latest checkpoint (written atomically every
@@ -23,20 +24,11 @@ from dislab.errors import TrainingError
 from dislab.models.checkpoint import save_torch
 from dislab.models.networks import VAE, Discriminator, count_parameters
 from dislab.models.objectives import make_objective
+from dislab.training import optim
 from dislab.training.batches import BatchSampler, derived_seed
 from dislab.training.execution import Execution
-from dislab.training.kit import (
-    NOISE_STREAM,
-    RECORDED,
-    adam,
-    compiled,
-    detached,
-    discriminator_fn,
-    second_batch_latents,
-    step_holder,
-)
-from dislab.training.precision import autocast
 from dislab.training.settings import TrainSettings
+from dislab.training.step import NOISE_STREAM, RECORDED, Step, compiled, detached, step_holder, take_step
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +42,12 @@ def checkpoint_device_type(state: dict) -> str:
 
 
 class CellTrainer:
-    """Everything one cell's training owns: models, optimisers, RNGs, data order, log rows."""
+    """Everything one cell's training owns: models, optimisers, RNGs, data order, log rows, warnings."""
 
     def __init__(self, packed, cell: Cell, settings: TrainSettings, execution: Execution, pack_size: int = 1):
         """``packed``: the bit-packed images, a numpy array or a tensor (one already on the device is shared);
-        ``execution``: how the step runs (its precision is the settings'); ``pack_size``: how many cells train
-        together with this one (dislab.training.pack), for the summary."""
-        if execution.precision != settings.precision:
-            raise ValueError(
-                f"the execution's precision {execution.precision} is not the settings' {settings.precision}"
-            )
+        ``execution``: where and how the step runs; ``pack_size``: how many cells train together with this one
+        (dislab.training.pack), for the summary."""
         self.cell, self.settings, self.execution, self.pack_size = cell, settings, execution, pack_size
         self.device = device = execution.device
         self.sampler = BatchSampler(torch.as_tensor(packed).to(device), settings.batch_size, cell.seed)
@@ -76,13 +64,17 @@ class CellTrainer:
         self.model.to(device)
         if execution.channels_last:
             self.model.to(memory_format=torch.channels_last)
-        self.forward_loss = compiled(self._forward_loss, execution.compile)
-        self.optimizer = adam(self.model.parameters(), settings.learning_rate, settings.adam_betas)
-        self.disc_optimizer = None
+        self.params = dict(self.model.named_parameters())  # the step's parameters are the model's own
+        self.optimizer = optim.optimizer(self.params.values(), settings.learning_rate, settings.adam_betas)
+        self.disc_params = self.disc_optimizer = None
         if self.discriminator is not None:
             self.discriminator.to(device)
             d = settings.discriminator
-            self.disc_optimizer = adam(self.discriminator.parameters(), d["learning_rate"], tuple(d["adam_betas"]))
+            self.disc_params = dict(self.discriminator.named_parameters())
+            self.disc_optimizer = optim.optimizer(self.disc_params.values(), d["learning_rate"], tuple(d["adam_betas"]))
+        step = Step(self.objective, self.model, self.discriminator, device, settings.precision)
+        self.vae_step = compiled(step.vae_loss, execution.compile)
+        self.disc_step = compiled(step.discriminator_loss, execution.compile) if self.discriminator else None
         self.undefined = torch.tensor(float("nan"), device=device)  # a part this objective does not have
         self.step_tensor = step_holder(device)
         self.noise = torch.Generator(device=device)
@@ -90,6 +82,8 @@ class CellTrainer:
         self.step = 0
         self.saved_step = None  # the step of the checkpoint on disk, if any
         self.rows: list[dict] = []
+        self.warnings: list[str] = []  # progress lost or not kept: in the log, summary.json and the run's end
+        self.first_loss = None  # the loss of the run's first step: the scale of dislab.training.loop's range
         self.total_steps = settings.total_steps(self.sampler.steps_per_epoch)
 
     # -- as a trainer of its own (dislab.training.loop) -------------------------------------------------
@@ -104,41 +98,26 @@ class CellTrainer:
     def sync(self, step: int) -> None:
         self.step = step
 
-    # -- one step -----------------------------------------------------------------------------------
+    # -- one step (dislab.training.step) -------------------------------------------------------------
     def train_step(self, step: int) -> torch.Tensor:
         """One optimisation step; returns the recorded values as a (len(RECORDED),) tensor (NaN = not defined)."""
-        x = self._batch(step)
-        noise, draws = self.draw_for_loss(len(x))
-        parts, out = self.forward_loss(x, noise, draws, self.step_tensor.fill_(step))
-        self.optimizer.zero_grad(set_to_none=True)
-        parts["loss"].backward()
-        self.optimizer.step()
-        if self.discriminator is not None:
-            x2 = self._batch(step, stream=1)
-            z2_noise, uniform = self.draw_for_discriminator(len(x2))
-            z2 = second_batch_latents(self.model.encoder, x2, z2_noise, self.device, self.execution.precision)
-            discriminator = self._discriminator_fn(dict(self.discriminator.named_parameters()))
-            parts["disc_loss"] = self.objective.discriminator_loss(out[3], z2, uniform, discriminator=discriminator)
-            self.disc_optimizer.zero_grad(set_to_none=True)
-            parts["disc_loss"].backward()
-            self.disc_optimizer.step()
-        return torch.stack([parts[k].detach() if k in parts else self.undefined for k in RECORDED])
+        return take_step(self, step)
 
-    def _batch(self, step: int, stream: int = 0) -> torch.Tensor:
+    def forward_loss(self, x, noise, draws, step):
+        """The first half of a step on a given batch: the objective's terms and z (for tests and benchmarks)."""
+        return self.vae_step(
+            self.params, None if self.disc_params is None else detached(self.disc_params), x, noise, draws, step
+        )
+
+    def batches(self, step: int, stream: int = 0) -> torch.Tensor:
         x = self.sampler.batch(step, stream)
         return x.contiguous(memory_format=torch.channels_last) if self.execution.channels_last else x
 
-    def _forward_loss(self, x, noise, draws, step):
-        with autocast(self.device, self.execution.precision):
-            out = self.model(x, noise)
-        out = tuple(t.float() for t in out)  # the objective in float32 whatever the precision
-        discriminator = None
-        if self.discriminator is not None:
-            discriminator = self._discriminator_fn(detached(dict(self.discriminator.named_parameters())))
-        return self.objective.loss(out, x, step, draws, discriminator=discriminator), out
+    def draws_for_loss(self, x: torch.Tensor):
+        return self.draw_for_loss(len(x))
 
-    def _discriminator_fn(self, params: dict):
-        return discriminator_fn(self.discriminator, params, self.device, self.execution.precision)
+    def draws_for_discriminator(self, x2: torch.Tensor):
+        return self.draw_for_discriminator(len(x2))
 
     # The random numbers of one step, always in this order from the cell's own generator (a pack draws them the
     # same way, so a cell's stream does not depend on what it is trained with).
@@ -153,32 +132,24 @@ class CellTrainer:
         return z2_noise, torch.rand(shape, generator=self.noise, device=self.device)
 
     # -- logging ------------------------------------------------------------------------------------
-    def flush(self, buffer: torch.Tensor, first_step: int, seconds: float) -> None:
-        """Turn the per-step values since the last row, (steps, len(RECORDED)), into one log row; stop on the first
-        NaN or infinite loss."""
-        values = buffer.cpu().numpy().astype(np.float64)
-        defined = ~np.isnan(values).all(axis=0)
-        bad = ~np.isfinite(values[:, defined]).all(axis=1)
-        if bad.any():
-            at = first_step + int(np.argmax(bad))
-            kept = (
-                f"the last good checkpoint (step {self.saved_step}) is kept"
-                if self.saved_step
-                else "no checkpoint was written yet"
-            )
-            raise TrainingError(
-                f"cell {self.cell}: the loss became NaN or infinite at step {at}; training stopped and {kept}. "
-                "Lower the learning rate or the strength, or check the data."
-            )
+    def flush(self, values: np.ndarray, first_step: int, seconds: float) -> None:
+        """One log row from the per-step values since the last row, (steps, len(RECORDED)), whose terms the loop
+        has found finite: their means, NaN (an empty cell) where the objective has no such term."""
+        defined = np.isin(RECORDED, self.objective.recorded)
         means = np.where(defined, np.nanmean(np.where(defined, values, 0.0), axis=0), np.nan)
-        last = first_step + len(buffer)
+        last = first_step + len(values)
         row = {
             "step": last,
             "epoch": last / self.sampler.steps_per_epoch,
-            "steps_per_s": len(buffer) / max(seconds, 1e-9),
+            "steps_per_s": len(values) / max(seconds, 1e-9),
         }
         row.update({k: (None if np.isnan(v) else float(v)) for k, v in zip(RECORDED, means)})
         self.rows.append(row)
+
+    def warn(self, message: str) -> None:
+        """A warning a user must see: logged now, kept in summary.json, printed again where Snakemake runs."""
+        log.warning("%s", message)
+        self.warnings.append(message)
 
     # -- checkpoints --------------------------------------------------------------------------------
     def state(self) -> dict:
@@ -192,6 +163,8 @@ class CellTrainer:
             "disc_optimizer": self.disc_optimizer.state_dict() if self.disc_optimizer else None,
             "noise_rng": self.noise.get_state(),
             "rows": self.rows,
+            "first_loss": self.first_loss,
+            "warnings": self.warnings,
             "device_type": self.device.type,
         }
 
@@ -203,6 +176,9 @@ class CellTrainer:
             self.disc_optimizer.load_state_dict(state["disc_optimizer"])
         self.noise.set_state(state["noise_rng"])
         self.step, self.rows = state["step"], list(state["rows"])
+        # Checkpoints written before these were kept: the first row's mean loss stands in for the first step's.
+        self.first_loss = state.get("first_loss", self.rows[0]["loss"] if self.rows else None)
+        self.warnings = list(state.get("warnings", [])) + self.warnings
 
     def weights_finite(self) -> bool:
         nets = [self.model] + ([self.discriminator] if self.discriminator is not None else [])
@@ -211,11 +187,10 @@ class CellTrainer:
     def save(self, path: Path) -> None:
         """Write ``resume.pt``, unless the weights are no longer finite: the one on disk stays the last good one."""
         if not self.weights_finite():
-            log.warning(
-                "%s: the weights at step %d are not finite; resume.pt is not updated (it stays at step %s)",
-                self.cell,
-                self.step,
-                self.saved_step,
+            kept = f"after step {self.saved_step}" if self.saved_step else "none"
+            self.warn(
+                f"{self.cell}: the weights after step {self.step} are not finite, so that checkpoint was not written "
+                f"(the one kept: {kept})"
             )
             return
         save_torch(self.state(), path)
@@ -226,21 +201,19 @@ class CellTrainer:
             return False
         try:  # always to the CPU: a CUDA generator's set_state takes only a CPU byte tensor
             state = torch.load(path, map_location="cpu", weights_only=False)
-        except Exception as exc:  # a damaged checkpoint must not block the cell: start over
-            log.warning("checkpoint %s is unreadable (%s); starting %s from step 0", path, exc, self.cell)
+        except Exception as exc:  # a damaged checkpoint must not block the cell: start over, and say so at the end
+            self.warn(f"{self.cell}: its checkpoint {path} is unreadable ({exc}); it trained again from step 0")
             return False
         if state.get("cell") != asdict(self.cell) or state.get("fingerprint") != self.settings.fingerprint():
-            log.warning("checkpoint %s belongs to other settings; starting %s from step 0", path, self.cell)
+            # What the weights depend on changed since it was written: starting over is what the change asks for.
+            log.info("checkpoint %s belongs to other settings; starting %s from step 0", path, self.cell)
             return False
         written_on = checkpoint_device_type(state)
         if written_on != self.device.type:
-            log.warning(
-                "checkpoint %s was written on %s and this job runs on %s, whose data order and noise are other "
-                "streams; starting %s from step 0 (train a cell on one kind of device)",
-                path,
-                written_on,
-                self.device.type,
-                self.cell,
+            self.warn(
+                f"{self.cell}: its checkpoint {path} (after step {state.get('step')}) was written on {written_on} "
+                f"and this job runs on {self.device.type}, whose data order and noise are other streams; it trained "
+                "again from step 0 (train a cell on one kind of device)"
             )
             return False
         try:
@@ -248,7 +221,7 @@ class CellTrainer:
         except (RuntimeError, KeyError, ValueError, TypeError) as exc:
             raise TrainingError(f"checkpoint {path} does not fit {self.cell} ({exc}); delete it and rerun") from exc
         self.saved_step = self.step
-        log.info("resumed %s from step %d of %d", self.cell, self.step, self.total_steps)
+        log.info("resumed %s after step %d of %d", self.cell, self.step, self.total_steps)
         return True
 
     # -- outputs ------------------------------------------------------------------------------------
@@ -278,7 +251,8 @@ class CellTrainer:
             "wall_seconds": wall_seconds,
             "mean_steps_per_s": float(np.mean([r["steps_per_s"] for r in self.rows])),
             "final": {k: last[k] for k in RECORDED},
-            "run": self.execution.facts(self.pack_size),
+            "run": self.execution.facts(self.settings.precision, self.pack_size),
+            "warnings": self.warnings,
         }
         write_json(outdir / "summary.json", summary)
         return summary

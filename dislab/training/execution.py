@@ -1,6 +1,6 @@
-"""How a training job runs, as opposed to what it computes: the device, the float32 arithmetic (``precision``), the
-convolutions' memory layout and ``torch.compile``. One value, built once per job and shared by the trainers of a pack;
-building it sets the process's torch flags for its precision."""
+"""How a training job runs, as opposed to what it computes: the device, the convolutions' memory layout and
+``torch.compile``. One value, built once per job and shared by the trainers of a pack. The float32 arithmetic
+(``precision``) is part of what the weights depend on: dislab.training.settings.TrainSettings holds it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import torch
 from dislab.errors import TrainingError
 from dislab.gpu import ADVICE as GPU_ADVICE
 from dislab.gpu import allocated_gpus, hidden_by_environment
-from dislab.training.precision import set_precision, warn_if_emulated
 
 
 def _torch_build() -> str:
@@ -51,47 +50,37 @@ def pick_device(requested: str | torch.device) -> torch.device:
 
 @dataclass(frozen=True)
 class Execution:
-    """``device``: where the step runs; ``precision`` (dislab.training.precision): the float32 arithmetic, the same
-    as the settings' (it is part of what the weights depend on); ``channels_last``: channels-last convolutions (one
-    cell at a time; a pack's grouped convolutions keep the default layout); ``compile``: ``torch.compile`` the
-    step."""
+    """``device``: where the step runs; ``channels_last``: channels-last convolutions (one cell at a time; a pack's
+    grouped convolutions keep the default layout); ``compile``: ``torch.compile`` the step."""
 
     device: torch.device
-    precision: str = "float32"
     channels_last: bool = False
     compile: bool = False
 
-    def __post_init__(self):
-        set_precision(self.precision)  # process-global flags: set here, once per job, not by each trainer
-
     @classmethod
-    def build(
-        cls, device: str | torch.device = "auto", precision: str = "float32", channels_last=False, compile=False
-    ) -> Execution:
-        """The execution of a job: the device checked (a GPU that is missing stops the job here, before anything
-        slow) and a warning in the log where bfloat16 is emulated."""
-        execution = cls(pick_device(device), precision, bool(channels_last), bool(compile))
-        warn_if_emulated(precision, execution.device)
-        return execution
+    def build(cls, device: str | torch.device = "auto", channels_last=False, compile=False) -> Execution:
+        """The execution of a job, its device checked: a GPU that is missing stops the job here, before anything
+        slow."""
+        return cls(pick_device(device), bool(channels_last), bool(compile))
 
-    def facts(self, pack_size: int) -> dict:
+    def facts(self, precision: str, pack_size: int) -> dict:
         """What ran a training job: the first line of its log and a section of each cell's summary.json."""
         return {
             "device": str(self.device),
             "gpu": torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else None,
             "torch": torch.__version__,
             "cuda_build": torch.version.cuda,
-            "precision": self.precision,
+            "precision": precision,
             "pack_size": pack_size,
             "channels_last": self.channels_last,
             "compile": self.compile,
         }
 
-    def describe(self, pack_size: int) -> str:
-        facts = self.facts(pack_size)
+    def describe(self, precision: str, pack_size: int) -> str:
+        facts = self.facts(precision, pack_size)
         on = f"{facts['device']} ({facts['gpu']})" if facts["gpu"] else facts["device"]
         build = f"CUDA {facts['cuda_build']}" if facts["cuda_build"] else "CPU-only build"
         return (
-            f"device {on}, torch {facts['torch']} ({build}), precision {self.precision}, pack of {pack_size}, "
+            f"device {on}, torch {facts['torch']} ({build}), precision {precision}, pack of {pack_size}, "
             f"channels-last {'on' if self.channels_last else 'off'}, compile {'on' if self.compile else 'off'}"
         )

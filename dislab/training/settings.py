@@ -1,4 +1,6 @@
-"""What a training cell's weights depend on (``TrainSettings``); torch-free, so the fidelity table reads it too."""
+"""What a training cell's weights and log depend on (``TrainSettings``), and nothing else: not how the job runs
+(dislab.training.execution) nor how often it checkpoints (resuming is exact, so the cadence changes no number; the
+training loop takes it). Torch-free, so the fidelity table reads it too."""
 
 from __future__ import annotations
 
@@ -16,15 +18,14 @@ class TrainSettings:
     discriminator: dict
     epochs: float
     steps: int | None
-    checkpoint_every: int
     log_every: int
     precision: str
     options: dict
 
     @classmethod
-    def from_config(cls, settings: dict, checkpoint_every: int | None = None) -> TrainSettings:
-        """``settings``: the rule's JSON (the discriminator only for FactorVAE, ``steps`` or ``epochs``) or whole
-        config sections; ``checkpoint_every`` overrides the config's (it changes no weights)."""
+    def from_config(cls, settings: dict) -> TrainSettings:
+        """``settings``: the train rule's (the discriminator only for FactorVAE, ``steps`` or ``epochs``) or whole
+        config sections (``model``, ``training`` and the model's ``options``)."""
         model, training = settings["model"], settings["training"]
         return cls(
             latent_dim=model["latent_dim"],
@@ -34,7 +35,6 @@ class TrainSettings:
             discriminator=dict(model.get("discriminator") or {}),
             epochs=training.get("epochs"),
             steps=training.get("steps"),
-            checkpoint_every=checkpoint_every or training["checkpoint_every"],
             log_every=training["log_every"],
             precision=training["precision"],
             options=dict(settings.get("options", {})),
@@ -44,6 +44,5 @@ class TrainSettings:
         return self.steps if self.steps else max(1, round(self.epochs * steps_per_epoch))
 
     def fingerprint(self) -> str:
-        """What a checkpoint must match to be resumed: everything but the checkpoint cadence."""
-        fields = {k: v for k, v in asdict(self).items() if k != "checkpoint_every"}
-        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
+        """What a checkpoint must match to be resumed: every setting."""
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]

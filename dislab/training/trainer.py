@@ -17,6 +17,7 @@ from dislab.training.cell import CellTrainer
 from dislab.training.execution import Execution
 from dislab.training.loop import run_steps
 from dislab.training.pack import PackTrainer
+from dislab.training.precision import warn_if_emulated
 from dislab.training.settings import TrainSettings
 
 log = logging.getLogger(__name__)
@@ -28,12 +29,14 @@ def train(
     settings: TrainSettings,
     outdirs: list,
     execution: Execution,
+    checkpoint_every: int | None = None,
     progress: bool = True,
     pack: bool | None = None,
 ) -> list[dict]:
     """Train ``cells`` (one, or seeds of one model and strength), resuming from their ``resume.pt``; write each
     cell's ``model.pt``, ``train_log.csv`` and ``summary.json`` into its directory of ``outdirs``; return the
-    summaries. ``pack``: train them as a pack (default: when there are several)."""
+    summaries. ``checkpoint_every``: steps between checkpoints (None: none before the end); ``pack``: train them
+    as a pack (default: when there are several)."""
     outdirs = [Path(d) for d in outdirs]
     if len(outdirs) != len(cells):
         raise TrainingError(f"train got {len(cells)} cells but {len(outdirs)} output directories; give one each")
@@ -48,8 +51,9 @@ def train(
         trainer, bar = PackTrainer(packed, cells, settings, execution), f"pack of {len(cells)}"
         what = f"a pack of {len(cells)} cells ({', '.join(map(str, cells))})"
     per_epoch = trainer.members[0].sampler.steps_per_epoch
+    warn_if_emulated(settings.precision, execution.device)
     log.info("training %s for %d steps (%d per epoch)", what, trainer.total_steps, per_epoch)
-    run_steps(trainer, checkpoints, bar, progress=progress)
+    run_steps(trainer, checkpoints, bar, checkpoint_every or trainer.total_steps, progress=progress)
     wall = time.perf_counter() - started
     summaries = []
     for member, outdir, checkpoint in zip(trainer.members, outdirs, checkpoints):
