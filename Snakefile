@@ -43,19 +43,32 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
-include: "workflow/rules/qualitative.smk"
+include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
+
+
+# The download runs where Snakemake runs: cluster compute nodes often have no route to the internet.
+localrules:
+    all,
+    download_dsprites,
+
+
+say_training_needs_a_gpu_node()
 
 
 onstart:
     refuse_training_without_a_gpu()
 
 
+onsuccess:
+    print_warnings()
+
+
+onerror:
+    print_warnings()
+
+
 rule all:
     default_target: True
     input:
-        cell_files("model.pt"),
-        [f.png for f in FIGURES],
-        TABLES.values(),
-        FIDELITY.values(),
-        rules.results_index.output,
+        final_outputs(),

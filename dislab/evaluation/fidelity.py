@@ -54,7 +54,7 @@ def unit_of(quantity: str) -> str:
 
 def total_steps(config: dict, images: int) -> int:
     """The steps a cell of ``config`` trains on a dataset of ``images``, as the trainer counts them."""
-    settings = TrainSettings.from_config(config, checkpoint_every=1)  # the cadence changes no step count
+    settings = TrainSettings.from_config(config)
     return settings.total_steps(images // config["model"]["batch_size"])
 
 

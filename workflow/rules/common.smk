@@ -1,25 +1,24 @@
-# Helpers shared by the rules: paths derived from the config, and the JSON settings each entry point reads.
+# What the rules share: the grid's cells and the paths derived from the config, the input functions, the params each
+# job records, and final_outputs() for rule all. Every rule file reads its names from here, so the order in which the
+# Snakefile includes them does not matter.
 import json
 import os
-import sys
+import time
 from pathlib import Path
 
 from dislab.cells import DISCRIMINATOR_MODELS, MODEL_NAMES, strength_tag
 from dislab.evaluation.tables import TABLE_FILES
 from dislab.figures.registry import figures
 from dislab.gpu import OTHER_DEVICE, no_gpu_here
+from dislab.run_warnings import warnings_since
 
-# Every rule calls `python -m dislab ...`, imported from this checkout. Without conda, `python` is the one
-# running Snakemake (the project's venv, activated or not); a rule's conda environment puts its own first.
-# envvars passes both variables on to cluster jobs.
+# Each rule's script imports dislab from this checkout, inside a rule's conda environment too; envvars passes the
+# variable on to cluster jobs.
 os.environ["PYTHONPATH"] = os.pathsep.join(path for path in (DISLAB_DIR, os.environ.get("PYTHONPATH")) if path)
-search_path = os.environ.get("PATH", "")
-os.environ["PATH"] = os.pathsep.join((os.path.dirname(sys.executable), search_path))
 
 
 envvars:
     "PYTHONPATH",
-    "PATH",
 
 
 wildcard_constraints:
@@ -28,29 +27,27 @@ wildcard_constraints:
     seed=r"\d+",
 
 
-DATASET_FILES = {
-    "download": "resources/dsprites_ndarray_co1sh3sc6or40x32y32_64x64.hdf5",
-    "synthetic": "resources/dsprites_synthetic_{shape}x{scale}x{orientation}x{posX}x{posY}.hdf5".format(
-        **config["dataset"]["synthetic_grid"]
-    ),
-}
-MODEL_DIR = "results/models/{model}/{strength}/seed{seed}"
-CELLS = [
-    {"model": model, "strength": strength_tag(s), "seed": seed}
-    for model, entry in config["models"].items()
-    for s in entry["strengths"]
-    for seed in config["seeds"]
-]
-
-
+RUN_STARTED = time.time()  # the warnings printed at the end are those of the jobs of this run
 RESOURCES = config["resources"]
 TRAIN_GPUS = 0 if config["training"]["device"] == "cpu" else RESOURCES["train"].get("gpus", 1)
+# The conda environment of the training jobs: a CUDA build of PyTorch unless the config trains on the CPU.
+TRAIN_ENV = "../../envs/train-cpu.yaml" if config["training"]["device"] == "cpu" else "../../envs/train.yaml"
 
 if not set(config["downstream"]["sample_efficiency"]) <= set(config["downstream"]["train_sizes"]):
     raise WorkflowError(
         f"downstream.sample_efficiency {config['downstream']['sample_efficiency']} must name two of "
         f"downstream.train_sizes {config['downstream']['train_sizes']}"
     )
+
+
+# -- the data ----------------------------------------------------------------------------------------------------------
+DATASET_FILES = {
+    "download": "resources/dsprites_ndarray_co1sh3sc6or40x32y32_64x64.hdf5",
+    "synthetic": "resources/dsprites_synthetic_{shape}x{scale}x{orientation}x{posX}x{posY}.hdf5".format(
+        **config["dataset"]["synthetic_grid"]
+    ),
+}
+DATASET_CHECK = "results/data/dataset.json"
 
 
 def dataset_file():
@@ -62,6 +59,11 @@ def dataset_file():
     return DATASET_FILES[source]
 
 
+def dataset_inputs():
+    """What a job that reads the images takes: the file, and the check that it is the right one."""
+    return {"data": dataset_file(), "checked": DATASET_CHECK}
+
+
 def dataset_check_settings():
     """What the dataset check reads for the configured source, and no more: its output is an input of every training
     job, so rewriting it over an unrelated key (say dataset.path while downloading) would retrain the grid."""
@@ -70,21 +72,34 @@ def dataset_check_settings():
     return {"source": source, **{key: config["dataset"][key] for key in used[source]}}
 
 
-def cell_of(entry):
-    """The grid cell a figure entry names; stops the run if the grid does not train it."""
-    cell = {"model": entry["model"], "strength": strength_tag(entry["strength"]), "seed": entry["seed"]}
-    if cell not in CELLS:
-        raise WorkflowError(
-            f"the figures config asks for {cell['model']} strength {cell['strength']} seed {cell['seed']}, "
-            "which the grid (models, seeds) does not train; add it to the grid or pick a trained cell"
-        )
-    return cell
+# -- the grid's cells --------------------------------------------------------------------------------------------------
+MODEL_DIR = "results/models/{model}/{strength}/seed{seed}"
 
 
 def in_order(cells):
     """``cells`` sorted by model, strength and seed: a job that gets many cells gets them in one order whatever the
     config's, so listing the same grid in another order changes none of its params."""
     return sorted(cells, key=lambda c: (c["model"], float(c["strength"]), int(c["seed"])))
+
+
+def cells_of(model, strength):
+    """The cells of one (model, strength), seeds in config order."""
+    return [{"model": model, "strength": strength_tag(strength), "seed": seed} for seed in config["seeds"]]
+
+
+CELLS = [cell for model, entry in config["models"].items() for s in entry["strengths"] for cell in cells_of(model, s)]
+CELL_KEYS = {(c["model"], c["strength"], c["seed"]) for c in CELLS}
+
+
+def cell_of(entry):
+    """The grid cell a figure entry names; stops the run if the grid does not train it."""
+    cell = {"model": entry["model"], "strength": strength_tag(entry["strength"]), "seed": entry["seed"]}
+    if (cell["model"], cell["strength"], cell["seed"]) not in CELL_KEYS:
+        raise WorkflowError(
+            f"the figures config asks for {cell['model']} strength {cell['strength']} seed {cell['seed']}, "
+            "which the grid (models, seeds) does not train; add it to the grid or pick a trained cell"
+        )
+    return cell
 
 
 def cell_file(name, cell):
@@ -95,12 +110,15 @@ def cell_files(name, cells=CELLS):
     return [cell_file(name, cell) for cell in cells]
 
 
-# How a training job runs, not what it computes (dislab/training/execution.py): not part of the settings nor of the
-# checkpoints' fingerprint, so a resume.pt written one way is resumed another way. They are params of the rules all
-# the same: other kernels give other float bits, so changing them retrains.
+def result_files(kind, cells):
+    """results/{kind}/{model}/{strength}/seed{seed}.json of each cell: a cell's metrics or downstream results."""
+    return [f"results/{kind}/{c['model']}/{c['strength']}/seed{c['seed']}.json" for c in cells]
+
+
+# -- training ------------------------------------------------------------------------------------------------------
+# How a training job runs, not what it computes (dislab/training/execution.py). They are params of the rules all the
+# same: other kernels give other float bits, so changing them retrains.
 EXECUTION = {key: config["training"][key] for key in ("device", "channels_last", "compile")}
-# The conda environment of the training jobs: a CUDA build of PyTorch unless the config trains on the CPU.
-TRAIN_ENV = "../../envs/train-cpu.yaml" if config["training"]["device"] == "cpu" else "../../envs/train.yaml"
 
 
 def training_packs(size):
@@ -108,14 +126,13 @@ def training_packs(size):
     packs = []
     for model, entry in config["models"].items():
         for s in entry["strengths"]:
-            cells = [c for c in CELLS if c["model"] == model and c["strength"] == strength_tag(s)]
+            cells = cells_of(model, s)
             for start in range(0, len(cells), size):
                 chunk = cells[start : start + size]
                 seeds = "-".join(str(c["seed"]) for c in chunk)
                 packs.append(
                     {
                         "model": model,
-                        "strength": strength_tag(s),
                         "cells": chunk,
                         "rule": f"train_{model}_{strength_tag(s).replace('.', 'p')}_seeds{seeds.replace('-', '_')}",
                         "log": f"logs/train/{model}/{strength_tag(s)}/seeds{seeds}.log",
@@ -127,7 +144,7 @@ def training_packs(size):
 def train_settings(model):
     """Exactly what can change a cell's weights and log, so that editing anything else retrains nothing: the
     discriminator only for FactorVAE, ``steps`` or else ``epochs`` (never both), the model's own options; not
-    ``checkpoint_every`` (resuming is exact, so it is a resource of the job, not a param)."""
+    ``checkpoint_every`` (resuming is exact: the job reads it from the config, it is no param)."""
     network = {k: v for k, v in config["model"].items() if k != "discriminator" or model in DISCRIMINATOR_MODELS}
     training = config["training"]
     length = {"steps": training["steps"]} if training["steps"] else {"epochs": training["epochs"]}
@@ -137,6 +154,14 @@ def train_settings(model):
         "training": {"precision": training["precision"], "log_every": training["log_every"], **length},
         "options": options,
     }
+
+
+_SETTINGS = {model: train_settings(model) for model in config["models"]}
+
+
+def train_params(cells, model):
+    """A training job's params: what its cells' weights depend on (the rerun triggers)."""
+    return plain_params(cells=cells, settings=_SETTINGS[model], **EXECUTION)
 
 
 def refuse_training_without_a_gpu():
@@ -154,10 +179,39 @@ def refuse_training_without_a_gpu():
         )
 
 
-def shown_path(path):
-    """A config file as the user would type it: relative to where Snakemake runs when it lies below it."""
-    relative = os.path.relpath(path)
-    return path if relative.startswith("..") else relative
+def say_training_needs_a_gpu_node():
+    """A dry run with ``training.device: cuda`` on a machine without a GPU (a login node) says, once, where the
+    training jobs must run."""
+    if not workflow.output_settings.dryrun or not str(config["training"]["device"]).startswith("cuda"):
+        return
+    problem = no_gpu_here()
+    if problem:
+        print(
+            f"dislab: training.device is '{config['training']['device']}', so every training job needs a GPU node: "
+            f"{problem}, so run them through a cluster profile (--profile slurm), not locally here.",
+            file=sys.stderr,
+        )
+
+
+# -- evaluation and tables -------------------------------------------------------------------------------------
+DOWNSTREAM_MODELS = (
+    list(config["models"]) if config["downstream"]["models"] == "all" else config["downstream"]["models"]
+)
+# The fan-in jobs' cells (in_order: the config's order does not matter) and their files, in the same order.
+METRIC_CELLS = in_order(CELLS)
+DOWNSTREAM_CELLS = [c for c in METRIC_CELLS if c["model"] in DOWNSTREAM_MODELS]
+METRIC_FILES = result_files("metrics", METRIC_CELLS)
+DOWNSTREAM_FILES = result_files("downstream", DOWNSTREAM_CELLS)
+# dislab/evaluation/tables.py declares the tables (file and caption); fig5_19 only with downstream cells.
+TABLES = {
+    key: f"results/tables/{name}" for key, (name, _) in TABLE_FILES.items() if key != "fig5_19" or DOWNSTREAM_CELLS
+}
+TABLE_CAPTIONS = {key: caption for key, (_, caption) in TABLE_FILES.items() if caption and key in TABLES}
+FIDELITY = {
+    "csv": "results/tables/fidelity.csv",
+    "claims": "results/tables/fidelity_claims.csv",
+    "md": "results/tables/fidelity.md",
+}
 
 
 def thesis_config():
@@ -182,6 +236,73 @@ def fidelity_settings():
     }
 
 
+# -- figures -----------------------------------------------------------------------------------------------------
+# The figures this grid draws (dislab/figures/registry.py): one rule each (workflow/rules/figures.smk).
+FIGURES = figures(models=config["models"], downstream=bool(DOWNSTREAM_CELLS))
+VAE_CELL = cell_of(config["figures"]["vae"])
+
+
+def figure_cells(figure):
+    """The cells ``figure`` shows (dislab/figures/registry.py: Figure.cells)."""
+    if figure.cells == "vae_seeds":
+        return in_order(cells_of(VAE_CELL["model"], float(VAE_CELL["strength"])))
+    if figure.cells == "betavae":
+        return [c for c in METRIC_CELLS if c["model"] == "betavae"]
+    shown = config["figures"][figure.cells] if figure.cells else []
+    return [cell_of(c) for c in (shown if isinstance(shown, list) else [shown])]
+
+
+def figure_inputs(figure):
+    """What ``figure``'s family draws from (dislab/figures/registry.py), by name."""
+    inputs = dataset_inputs() if figure.reads_data else {}
+    if figure.family in ("generation", "qualitative"):
+        inputs["models"] = cell_files("model.pt", figure_cells(figure))
+    elif figure.family == "training":
+        inputs["logs"] = cell_files("train_log.csv", figure_cells(figure))
+    elif figure.family == "evaluation":
+        inputs["table"] = TABLES["metrics"]
+        if figure.correlation:
+            inputs["correlation"] = TABLES[figure.correlation]
+    return inputs
+
+
+def figure_params(figure):
+    """``figure``'s params: its name, the cells it shows and the part of the figures config it reads."""
+    cells = figure_cells(figure) if figure.cells else None
+    settings = {key: config["figures"][key] for key in figure.settings}
+    return plain_params(
+        name=figure.name, **({"cells": cells} if cells else {}), **({"settings": settings} if settings else {})
+    )
+
+
+def shown_path(path):
+    """A config file as the user would type it: relative to where Snakemake runs when it lies below it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
+# -- rule all and the end of a run -----------------------------------------------------------------------------------
+def final_outputs():
+    """Everything a run regenerates: every cell's model, the figures, the tables, the fidelity page, the index."""
+    return [
+        *cell_files("model.pt"),
+        *(f.png for f in FIGURES),
+        *TABLES.values(),
+        *FIDELITY.values(),
+        "results/README.md",
+    ]
+
+
+def print_warnings():
+    """At the end of a run, the warnings its jobs logged (progress lost, a checkpoint not written, a transient
+    error retried), where the user sees them: the terminal that runs Snakemake."""
+    found = warnings_since(Path("logs"), RUN_STARTED)
+    if found:
+        lines = [f"  {log}: {line}" for log, lines in found.items() for line in lines]
+        print(f"dislab: {len(found)} job(s) of this run logged warnings:\n" + "\n".join(lines), file=sys.stderr)
+
+
+# -- params ------------------------------------------------------------------------------------------------------
 def as_json(value):
     return json.dumps(value, sort_keys=True)
 
@@ -191,30 +312,10 @@ def _plain(value):
     return json.loads(as_json(value))
 
 
-def job_params(**params):
-    """A rule's params, declared once: each is a param of its own (what the job's results depend on: Snakemake
-    reruns the job when one changes; a function of the wildcards is called for each job), and ``job`` hands them,
-    with the job's named input and output, its threads and resources, to ``python -m dislab`` (``dislab()``) as
-    JSON. ``job`` is a function of the files and resources, so Snakemake does not count it as a param to compare."""
-    params = {
+def plain_params(**params):
+    """A rule's params, each as plain JSON values: what the job's results depend on (Snakemake reruns the job when
+    one changes; a function of the wildcards is called for each job). The rule's script reads them by name."""
+    return {
         name: (lambda wildcards, f=value: _plain(f(wildcards))) if callable(value) else _plain(value)
         for name, value in params.items()
     }
-
-    def job(wildcards, input, output, threads, resources):
-        return as_json(
-            {
-                "input": dict(input.items()),
-                "output": dict(output.items()),
-                "params": {k: v(wildcards) if callable(v) else v for k, v in params.items()},
-                "threads": threads,
-                "resources": {k: v for k, v in resources.items() if not k.startswith("_") and k != "tmpdir"},
-            }
-        )
-
-    return {**params, "job": job}
-
-
-def dislab(command):
-    """A rule's shell command: ``python -m dislab COMMAND`` given the rule's job, its output and errors in the log."""
-    return f"python -m dislab {command} --job {{params.job:q}} > {{log:q}} 2>&1"

@@ -1,6 +1,7 @@
-# dSprites in: download (checksum-verified) or render, then check the file, then Figure 5.1.
+# dSprites in: download (checksum-verified) or render, then check the file.
 
 
+# Runs where Snakemake runs (Snakefile: localrules), not on a compute node, which often has no route to the internet.
 rule download_dsprites:
     output:
         hdf5=DATASET_FILES["download"],
@@ -13,9 +14,9 @@ rule download_dsprites:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
     params:
-        **job_params(dataset=config["dataset"]),
-    shell:
-        dislab("download")
+        **plain_params(dataset=config["dataset"]),
+    script:
+        "../scripts/download.py"
 
 
 rule render_dsprites:
@@ -30,16 +31,16 @@ rule render_dsprites:
         mem_mb=RESOURCES["evaluate"]["mem_mb"],
         runtime=RESOURCES["evaluate"]["runtime_minutes"],
     params:
-        **job_params(grid=config["dataset"]["synthetic_grid"]),
-    shell:
-        dislab("render")
+        **plain_params(grid=config["dataset"]["synthetic_grid"]),
+    script:
+        "../scripts/render.py"
 
 
 rule check_dataset:
     input:
         hdf5=dataset_file(),
     output:
-        summary="results/data/dataset.json",
+        summary=DATASET_CHECK,
     log:
         "logs/data/check_dataset.log",
     conda:
@@ -49,33 +50,6 @@ rule check_dataset:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
     params:
-        **job_params(dataset=dataset_check_settings()),
-    shell:
-        dislab("check-dataset")
-
-
-rule figure_dataset:
-    input:
-        data=dataset_file(),
-        checked=rules.check_dataset.output,
-    output:
-        png=report(
-            "results/figures/fig5_01_dataset.png",
-            caption="../report/fig5_01_dataset.rst",
-            category="Figures",
-        ),
-        pdf="results/figures/fig5_01_dataset.pdf",
-    log:
-        "logs/figures/fig5_01_dataset.log",
-    group:
-        "figures"
-    conda:
-        "../../envs/plots.yaml"
-    threads: RESOURCES["light"]["threads"]
-    resources:
-        mem_mb=RESOURCES["light"]["mem_mb"],
-        runtime=RESOURCES["light"]["runtime_minutes"],
-    params:
-        **job_params(seed=config["figures"]["random_seed"]),
-    shell:
-        dislab("figure-dataset")
+        **plain_params(dataset=dataset_check_settings()),
+    script:
+        "../scripts/check_dataset.py"

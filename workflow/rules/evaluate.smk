@@ -1,31 +1,10 @@
-# Fan in from the trained cells: metrics and downstream per cell, then tables, Spearman tables and figures.
-
-DOWNSTREAM_MODELS = (
-    list(config["models"]) if config["downstream"]["models"] == "all" else config["downstream"]["models"]
-)
-# The fan-in jobs' cells (in_order: the config's order does not matter) and their files, in the same order.
-METRIC_CELLS = in_order(CELLS)
-DOWNSTREAM_CELLS = [c for c in METRIC_CELLS if c["model"] in DOWNSTREAM_MODELS]
-METRIC_FILES = [f"results/metrics/{c['model']}/{c['strength']}/seed{c['seed']}.json" for c in METRIC_CELLS]
-DOWNSTREAM_FILES = [f"results/downstream/{c['model']}/{c['strength']}/seed{c['seed']}.json" for c in DOWNSTREAM_CELLS]
-# dislab/evaluation/tables.py declares the tables (file and caption); fig5_19 only with downstream cells.
-TABLES = {
-    key: f"results/tables/{name}" for key, (name, _) in TABLE_FILES.items() if key != "fig5_19" or DOWNSTREAM_CELLS
-}
-TABLE_CAPTIONS = {key: caption for key, (_, caption) in TABLE_FILES.items() if caption and key in TABLES}
-
-# figure name -> the Spearman table it draws (None: it draws metrics.csv alone), from dislab/figures/registry.py
-EVALUATION_FIGURES = {
-    f.name: TABLES[f.correlation] if f.correlation else None
-    for f in figures("evaluation", models=config["models"], downstream=bool(DOWNSTREAM_CELLS))
-}
+# Fan in from the trained cells: metrics and downstream per cell, then the tables and the fidelity page.
 
 
 rule evaluate:
     input:
-        data=dataset_file(),
-        checked="results/data/dataset.json",
-        model="results/models/{model}/{strength}/seed{seed}/model.pt",
+        **dataset_inputs(),
+        model=f"{MODEL_DIR}/model.pt",
     output:
         metrics="results/metrics/{model}/{strength}/seed{seed}.json",
     log:
@@ -39,16 +18,15 @@ rule evaluate:
         mem_mb=RESOURCES["evaluate"]["mem_mb"],
         runtime=RESOURCES["evaluate"]["runtime_minutes"],
     params:
-        **job_params(settings=config["metrics"]),
-    shell:
-        dislab("evaluate")
+        **plain_params(settings=config["metrics"]),
+    script:
+        "../scripts/evaluate.py"
 
 
 rule downstream:
     input:
-        data=dataset_file(),
-        checked="results/data/dataset.json",
-        model="results/models/{model}/{strength}/seed{seed}/model.pt",
+        **dataset_inputs(),
+        model=f"{MODEL_DIR}/model.pt",
     output:
         downstream="results/downstream/{model}/{strength}/seed{seed}.json",
     log:
@@ -62,9 +40,9 @@ rule downstream:
         mem_mb=RESOURCES["evaluate"]["mem_mb"],
         runtime=RESOURCES["evaluate"]["runtime_minutes"],
     params:
-        **job_params(settings={**config["downstream"], "random_seed": config["metrics"]["random_seed"]}),
-    shell:
-        dislab("downstream")
+        **plain_params(settings={**config["downstream"], "random_seed": config["metrics"]["random_seed"]}),
+    script:
+        "../scripts/downstream.py"
 
 
 rule tables:
@@ -89,23 +67,16 @@ rule tables:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
     params:
-        **job_params(cells=METRIC_CELLS, downstream_cells=DOWNSTREAM_CELLS),
-    shell:
-        dislab("tables")
-
-
-FIDELITY = {
-    "csv": "results/tables/fidelity.csv",
-    "claims": "results/tables/fidelity_claims.csv",
-    "md": "results/tables/fidelity.md",
-}
+        **plain_params(cells=METRIC_CELLS, downstream_cells=DOWNSTREAM_CELLS),
+    script:
+        "../scripts/tables.py"
 
 
 rule fidelity:
     input:
         metrics=METRIC_FILES,
         downstream=DOWNSTREAM_FILES,
-        dataset="results/data/dataset.json",
+        dataset=DATASET_CHECK,
         thesis_values=os.path.join(DISLAB_DIR, "dislab", "reference", "thesis_values.csv"),
     output:
         csv=report(FIDELITY["csv"], caption="../report/fidelity.rst", category="Fidelity"),
@@ -120,33 +91,6 @@ rule fidelity:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
     params:
-        **job_params(cells=METRIC_CELLS, downstream_cells=DOWNSTREAM_CELLS, settings=fidelity_settings()),
-    shell:
-        dislab("fidelity")
-
-
-for figure, correlation in EVALUATION_FIGURES.items():
-
-    rule:
-        name:
-            f"figure_{figure}"
-        input:
-            table=TABLES["metrics"],
-            correlation=correlation or [],
-        output:
-            png=report(f"results/figures/{figure}.png", caption=f"../report/{figure}.rst", category="Figures"),
-            pdf=f"results/figures/{figure}.pdf",
-        log:
-            f"logs/figures/{figure}.log",
-        group:
-            "figures"
-        conda:
-            "../../envs/plots.yaml"
-        threads: RESOURCES["light"]["threads"]
-        resources:
-            mem_mb=RESOURCES["light"]["mem_mb"],
-            runtime=RESOURCES["light"]["runtime_minutes"],
-        params:
-            **job_params(name=figure),
-        shell:
-            dislab("figure-evaluation")
+        **plain_params(cells=METRIC_CELLS, downstream_cells=DOWNSTREAM_CELLS, settings=fidelity_settings()),
+    script:
+        "../scripts/fidelity.py"

@@ -1,6 +1,5 @@
 # results/README.md: an index of every table and figure, with the first line of its report caption.
 
-FIGURES = figures(models=config["models"], downstream=bool(DOWNSTREAM_CELLS))
 INDEXED = {
     **{f.png: f.name for f in FIGURES},
     **{TABLES[key]: caption for key, caption in TABLE_CAPTIONS.items()},
@@ -8,8 +7,6 @@ INDEXED = {
     FIDELITY["csv"]: "fidelity",
     FIDELITY["claims"]: "fidelity_claims",
 }
-
-
 CAPTION_FILES = {
     path: os.path.join(DISLAB_DIR, "workflow", "report", f"{caption}.rst") for path, caption in INDEXED.items()
 }
@@ -32,10 +29,10 @@ rule results_index:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
     params:
-        **job_params(
+        **plain_params(
             entries=CAPTION_FILES,
             config_files=[shown_path(path) for path in CONFIG_FILES],
             dataset=config["dataset"],
         ),
-    shell:
-        dislab("results-index")
+    script:
+        "../scripts/results_index.py"

@@ -1,0 +1,5 @@
+# The job of a rule that runs `dislab figure`: the rule's input, output, params, threads, resources and log, as
+# Snakemake hands them to every script (the `snakemake` object), go to dislab.cli.cmd_figure.
+from dislab.cli import run_rule
+
+run_rule("figure", snakemake)  # noqa: F821 (Snakemake defines it)
