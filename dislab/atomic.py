@@ -45,6 +45,13 @@ def _temp_pattern(path: Path, suffix: str) -> str:
     return str(path.parent / f".{glob.escape(path.name)}.*{glob.escape(suffix)}")
 
 
+def remove_temporaries(path: str | os.PathLike, suffix: str = ".part") -> None:
+    """Remove the temporary files of ``path`` (with ``suffix``) that a killed writer left behind."""
+    for stale in glob.glob(_temp_pattern(Path(path), suffix or ".part")):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(stale)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = ""):
     """Yield a temporary path next to ``path``; rename it onto ``path`` only if the block succeeds.
@@ -54,9 +61,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = ""):
     path = Path(path)
     suffix = suffix or ".part"
     path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in glob.glob(_temp_pattern(path, suffix)):
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(stale)
+    remove_temporaries(path, suffix)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     except OSError as exc:

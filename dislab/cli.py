@@ -221,18 +221,19 @@ def cmd_tables(job: Job):
 
 def cmd_fidelity(job: Job):
     """the run's numbers beside the thesis', and Chapter 5's claims checked"""
-    from dislab.evaluation.fidelity import write_fidelity
+    from dislab.evaluation.fidelity.run import write_fidelity
 
-    settings, out = job.params["settings"], job.output
+    settings = job.params["settings"]
     nums, checks = write_fidelity(
         job.cells("metrics"),
         job.cells("downstream", "downstream_cells"),
+        job.cells("summaries"),
         job.input["dataset"],
+        job.input["data"],
         settings["config"],
         settings["thesis"],
         job.input["thesis_values"],
-        {"csv": out["csv"], "claims": out["claims"], "md": out["md"]},
-        settings["active_kl_threshold"],
+        dict(job.output),
     )
     log.info(
         "numbers: %s; claims: %s", nums["verdict"].value_counts().to_dict(), checks["status"].value_counts().to_dict()
@@ -281,7 +282,7 @@ def cmd_results_index(job: Job):
     from dislab.results_index import write_index
 
     p = job.params
-    write_index(p["entries"], job.output["index"], p["config_files"], p["dataset"])
+    write_index(p["entries"], job.output["index"], p["config_files"], p["dataset"], p["smoke"])
 
 
 COMMANDS = {

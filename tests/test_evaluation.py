@@ -147,6 +147,12 @@ def test_fan_in_from_json_files(tmp_path):
         for k in ("metrics", "table5_3_csv", "table5_6_csv", "fig5_13", "fig5_16", "fig5_19")
     }
     out.update(table5_3_md=tmp_path / "tables" / "t3.md", table5_6_md=tmp_path / "tables" / "t6.md")
+    out.update(
+        {
+            f"{k}_html": tmp_path / "tables" / f"{k}.html"
+            for k in ("table5_3", "table5_6", "fig5_13", "fig5_16", "fig5_19")
+        }
+    )
     table = write_all(metrics, downstream, out)
     with pytest.raises(ValueError, match="unknown tables"):
         write_all(metrics, downstream, {**out, "table5_4": tmp_path / "t4.csv"})
@@ -157,6 +163,8 @@ def test_fan_in_from_json_files(tmp_path):
     assert md.startswith("| β ") and "| 0.500 " in md
     corr = pd.read_csv(out["fig5_13"], index_col=0)
     assert corr.loc["beta_vae", "mig"] == pytest.approx(1.0)
+    page = out["table5_3_html"].read_text()  # what the report shows: a table, titled
+    assert "<title>Table 5.3" in page and "<td>0.500</td>" in page
 
 
 def test_table_and_chart_jobs_do_not_import_torch_or_scikit_learn():

@@ -231,8 +231,43 @@ def test_a_failed_job_s_message_is_printed_where_snakemake_runs(tmp_path):
     proc = run_snakemake(tmp_path / "run", "--cores", "1", "results/data/dataset.json", configfile=config, check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert f"dislab check-dataset: error: {bad} has md5" in out and "Replace it with a good copy" in out
+    assert out.count(f"dislab check-dataset: error: {bad} has md5") == 1, out  # printed once: no retry
+    assert "Replace it with a good copy" in out and "Trying to restart" not in out
     assert "Delete it" not in out  # the user's own file is replaced, never deleted
+
+
+def test_a_diverged_cell_is_printed_once_not_retried_and_writes_no_model(tmp_path):
+    config = tiny_with(tmp_path, model={**TINY["model"], "learning_rate": 10.0})
+    cell = "results/models/betavae/1/seed0"
+    proc = run_snakemake(tmp_path / "run", "--cores", "1", f"{cell}/model.pt", configfile=config, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and out.count("betavae/1/seed0 diverged at step 2 of 24") == 1, out[-4000:]
+    assert "Trying to restart" not in out and not (tmp_path / "run" / cell / "model.pt").exists()
+
+
+def test_a_damaged_model_file_is_printed_once(tiny_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run, symlinks=True)
+    model = run / "results" / "models" / "betavae" / "1" / "seed0" / "model.pt"
+    model.write_bytes(model.read_bytes()[:1000])  # cut short, as by a full disk in an older version
+    proc = run_snakemake(run, "--cores", "1", "results/metrics/betavae/1/seed0.json", check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and out.count(f"model checkpoint {model.relative_to(run)} is unreadable") == 1, out
+    assert "Trying to restart" not in out
+
+
+def test_lost_progress_is_printed_at_the_end_of_the_run_and_kept_in_the_summary(tmp_path):
+    cell = tmp_path / "run" / "results" / "models" / "betavae" / "1" / "seed0"
+    cell.mkdir(parents=True)
+    (cell / "resume.pt").write_bytes(b"the first bytes of a checkpoint")
+    target = "results/models/betavae/1/seed0/model.pt"
+    proc = run_snakemake(tmp_path / "run", "--cores", "1", target, configfile=tiny_with(tmp_path))
+    out = proc.stdout + proc.stderr
+    end = out[out.index("dislab: 1 job(s) of this run logged warnings:") :]
+    assert "logs/train/betavae/1/seed0.log: betavae/1/seed0: its checkpoint" in end, out[-3000:]
+    assert "is unreadable" in end and "it trained again from step 0" in end
+    (warning,) = json.loads((cell / "summary.json").read_text())["warnings"]
+    assert "is unreadable" in warning
 
 
 def test_a_user_npz_that_is_not_the_official_release_is_refused(tmp_path, tiny_data):

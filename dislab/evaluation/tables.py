@@ -11,23 +11,43 @@ import pandas as pd
 
 from dislab.atomic import write_text
 from dislab.cells import strength_tag
+from dislab.evaluation.active import active_latents
+from dislab.pages import Page
 
 THESIS_METRICS = ["beta_vae", "factor_vae", "mig"]
 METRIC_LABELS = {"beta_vae": "β-VAE metric", "factor_vae": "FactorVAE metric", "mig": "MIG"}
 UNSUPERVISED = ["elbo", "reconstruction", "kl"]
 KEYS = ["model", "strength", "seed"]
 # Every table the tables rule writes: key -> (file under results/tables/, its caption in workflow/report/, or None).
-# The rule, the report, the index and write_all read this; fig5_19 only where the grid has downstream cells.
+# The rule, the report, the index and write_all read this; the fig5_19 tables only where the grid has downstream
+# cells. A table with a caption is in the report: as an HTML page, so that it shows as a table there (a CSV would be a
+# download link); its CSV and Markdown sit beside it in results/tables/.
 TABLE_FILES = {
     "metrics": ("metrics.csv", "metrics"),
-    "table5_3_csv": ("table5_3.csv", "table5_3"),
+    "table5_3_csv": ("table5_3.csv", None),
     "table5_3_md": ("table5_3.md", None),
-    "table5_6_csv": ("table5_6.csv", "table5_6"),
+    "table5_3_html": ("table5_3.html", "table5_3"),
+    "table5_6_csv": ("table5_6.csv", None),
     "table5_6_md": ("table5_6.md", None),
-    "fig5_13": ("fig5_13_metric_correlation.csv", "fig5_13_metric_correlation_table"),
-    "fig5_16": ("fig5_16_metric_vs_unsupervised.csv", "fig5_16_metric_vs_unsupervised_table"),
-    "fig5_19": ("fig5_19_downstream_correlation.csv", "fig5_19_downstream_correlation_table"),
+    "table5_6_html": ("table5_6.html", "table5_6"),
+    "fig5_13": ("fig5_13_metric_correlation.csv", None),
+    "fig5_13_html": ("fig5_13_metric_correlation.html", "fig5_13_metric_correlation_table"),
+    "fig5_16": ("fig5_16_metric_vs_unsupervised.csv", None),
+    "fig5_16_html": ("fig5_16_metric_vs_unsupervised.html", "fig5_16_metric_vs_unsupervised_table"),
+    "fig5_19": ("fig5_19_downstream_correlation.csv", None),
+    "fig5_19_html": ("fig5_19_downstream_correlation.html", "fig5_19_downstream_correlation_table"),
 }
+TITLES = {
+    "table5_3": "Table 5.3 — disentanglement metrics for β-VAE (mean ± sd over seeds)",
+    "table5_6": "Table 5.6 — each model's best strength on each metric (mean ± sd over seeds; strength in brackets)",
+    "fig5_13": "Figure 5.13 — Spearman rank correlation between the disentanglement metrics",
+    "fig5_16": "Figure 5.16 — Spearman rank correlation of the metrics with the ELBO, reconstruction and KL",
+    "fig5_19": "Figure 5.19 (b) — Spearman rank correlation of downstream accuracy with the metrics",
+}
+
+
+def needs_downstream(key: str) -> bool:
+    return key.startswith("fig5_19")
 
 
 def headline(results: dict) -> dict:
@@ -59,7 +79,7 @@ def collect(metrics, downstream=(), active_kl_threshold: float | None = None) ->
         results = json.loads(Path(path).read_text())
         row = {**asdict(cell), **headline(results)}
         if active_kl_threshold is not None:
-            row["active_latents"] = int((np.asarray(results["elbo"]["kl_per_dim"]) > active_kl_threshold).sum())
+            row["active_latents"] = len(active_latents(results["elbo"]["kl_per_dim"], active_kl_threshold))
         rows.append(row)
     table = pd.DataFrame(rows)
     extra = []
@@ -125,24 +145,34 @@ def spearman(table: pd.DataFrame, rows: list[str], cols: list[str]) -> pd.DataFr
     return full.loc[rows, cols]
 
 
-def write_table(frame: pd.DataFrame, csv_path, md_path=None, index=False) -> None:
+def write_table(frame: pd.DataFrame, csv_path, md_path=None, index=False, html_path=None, title="", note="") -> None:
+    """``frame`` as CSV, and as Markdown and an HTML page (titled, with a note under the title) where asked."""
     write_text(csv_path, frame.to_csv(index=index))
     if md_path:
         write_text(md_path, frame.to_markdown(index=index, disable_numparse=True) + "\n")
+    if html_path:
+        shown = frame.round(3) if index else frame  # the Spearman tables: ρ to three decimals
+        write_text(html_path, Page(title).paragraph(note).table(shown, index=index).html())
 
 
 def write_all(metrics, downstream, out: dict) -> pd.DataFrame:
-    """Write the tables of ``out`` (a key of TABLE_FILES -> its path; every key but fig5_19 is required) from the
-    (cell, result file) pairs of ``metrics`` and ``downstream``."""
+    """Write the tables of ``out`` (a key of TABLE_FILES -> its path; every key but the fig5_19 ones is required)
+    from the (cell, result file) pairs of ``metrics`` and ``downstream``."""
     unknown = set(out) - set(TABLE_FILES)
     if unknown:
         raise ValueError(f"unknown tables {sorted(unknown)}; the tables are {sorted(TABLE_FILES)}")
     table = collect(metrics, downstream)
+    cells = f"over the {len(table)} cells of this run"
     write_table(table, out["metrics"])
-    write_table(table_5_3(table), out["table5_3_csv"], out["table5_3_md"])
-    write_table(table_5_6(table), out["table5_6_csv"], out["table5_6_md"])
-    write_table(spearman(table, THESIS_METRICS, THESIS_METRICS), out["fig5_13"], index=True)
-    write_table(spearman(table, THESIS_METRICS, UNSUPERVISED), out["fig5_16"], index=True)
-    if out.get("fig5_19"):
-        write_table(spearman(table, downstream_columns(table), THESIS_METRICS), out["fig5_19"], index=True)
+    for key, frame in (("table5_3", table_5_3(table)), ("table5_6", table_5_6(table))):
+        write_table(frame, out[f"{key}_csv"], out[f"{key}_md"], html_path=out[f"{key}_html"], title=TITLES[key])
+    correlations = {
+        "fig5_13": (THESIS_METRICS, THESIS_METRICS),
+        "fig5_16": (THESIS_METRICS, UNSUPERVISED),
+        "fig5_19": (downstream_columns(table), THESIS_METRICS),
+    }
+    for key, (rows, cols) in correlations.items():
+        if key in out:
+            frame = spearman(table, rows, cols)
+            write_table(frame, out[key], index=True, html_path=out[f"{key}_html"], title=TITLES[key], note=cells)
     return table

@@ -10,6 +10,7 @@ from scipy.stats import norm
 
 from dislab.cells import strength_tag
 from dislab.data.render import SHAPES, render
+from dislab.evaluation.active import active_latents, kl_order
 from dislab.figures.common import MODEL_COLORS, MODEL_LABELS, cell_title, plt, save_figure
 
 BATCH = 1000
@@ -30,17 +31,6 @@ def encode(model, images: np.ndarray):
 def latent_kl(mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     """Mean over points of KL(q(z_i|x) || N(0, 1)) per latent."""
     return (0.5 * (mu**2 + sigma**2 - 2 * np.log(sigma) - 1)).mean(axis=0)
-
-
-def kl_order(kl: np.ndarray) -> np.ndarray:
-    """Latents from most to least informative (largest KL first)."""
-    return np.argsort(-kl, kind="stable")
-
-
-def active_latents(kl: np.ndarray, threshold: float) -> np.ndarray:
-    """Latents whose mean KL exceeds ``threshold`` nats, most informative first."""
-    order = kl_order(kl)
-    return order[kl[order] > threshold]
 
 
 @torch.no_grad()

@@ -11,6 +11,7 @@ import logging
 import time
 from pathlib import Path
 
+from dislab.atomic import remove_temporaries
 from dislab.cells import Cell
 from dislab.errors import TrainingError
 from dislab.training.cell import CellTrainer
@@ -61,4 +62,5 @@ def train(
         log.info("finished %s: %s", member.cell, summaries[-1]["final"])
         with contextlib.suppress(FileNotFoundError):
             checkpoint.unlink()
+        remove_temporaries(checkpoint, ".pt")  # of a checkpoint whose writing a kill cut short
     return summaries

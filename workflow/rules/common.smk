@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 
 from dislab.cells import DISCRIMINATOR_MODELS, MODEL_NAMES, strength_tag
-from dislab.evaluation.tables import TABLE_FILES
+from dislab.evaluation.fidelity.setup import configured_images, setup_of, smoke_reasons
+from dislab.evaluation.tables import TABLE_FILES, needs_downstream
 from dislab.figures.registry import figures
 from dislab.gpu import OTHER_DEVICE, no_gpu_here
 from dislab.run_warnings import warnings_since
@@ -202,16 +203,21 @@ METRIC_CELLS = in_order(CELLS)
 DOWNSTREAM_CELLS = [c for c in METRIC_CELLS if c["model"] in DOWNSTREAM_MODELS]
 METRIC_FILES = result_files("metrics", METRIC_CELLS)
 DOWNSTREAM_FILES = result_files("downstream", DOWNSTREAM_CELLS)
-# dislab/evaluation/tables.py declares the tables (file and caption); fig5_19 only with downstream cells.
+# dislab/evaluation/tables.py declares the tables (file and caption); fig5_19's only with downstream cells.
 TABLES = {
-    key: f"results/tables/{name}" for key, (name, _) in TABLE_FILES.items() if key != "fig5_19" or DOWNSTREAM_CELLS
+    key: f"results/tables/{name}"
+    for key, (name, _) in TABLE_FILES.items()
+    if not needs_downstream(key) or DOWNSTREAM_CELLS
 }
 TABLE_CAPTIONS = {key: caption for key, (_, caption) in TABLE_FILES.items() if caption and key in TABLES}
 FIDELITY = {
     "csv": "results/tables/fidelity.csv",
     "claims": "results/tables/fidelity_claims.csv",
     "md": "results/tables/fidelity.md",
+    "html": "results/tables/fidelity.html",
 }
+# Why this run is a smoke run, far from the thesis' setup (none: it is not); results/README.md opens with it.
+SMOKE = smoke_reasons(config, configured_images(config))
 
 
 def thesis_config():
@@ -225,15 +231,8 @@ def thesis_config():
 
 
 def fidelity_settings():
-    """The run's setup and the thesis' (only what decides whether a number compares), and the active-latent bar."""
-    keys = ("model", "training", "models", "seeds", "metrics", "downstream")
-    run = {key: config[key] for key in keys}
-    run["training"] = {k: v for k, v in config["training"].items() if k != "checkpoint_every"}  # changes no number
-    return {
-        "config": run,
-        "thesis": {key: value for key, value in thesis_config().items() if key in keys},
-        "active_kl_threshold": config["figures"]["active_kl_threshold"],
-    }
+    """The run's setup and the thesis' (config/thesis.yaml): only what decides whether a number compares."""
+    return {"config": setup_of(config), "thesis": setup_of(thesis_config())}
 
 
 # -- figures -----------------------------------------------------------------------------------------------------

@@ -76,11 +76,14 @@ rule fidelity:
     input:
         metrics=METRIC_FILES,
         downstream=DOWNSTREAM_FILES,
+        summaries=cell_files("summary.json", METRIC_CELLS),
         dataset=DATASET_CHECK,
+        data=dataset_file(),
         thesis_values=os.path.join(DISLAB_DIR, "dislab", "reference", "thesis_values.csv"),
     output:
-        csv=report(FIDELITY["csv"], caption="../report/fidelity.rst", category="Fidelity"),
-        claims=report(FIDELITY["claims"], caption="../report/fidelity_claims.rst", category="Fidelity"),
+        html=report(FIDELITY["html"], caption="../report/fidelity.rst", category="Fidelity"),
+        csv=FIDELITY["csv"],
+        claims=FIDELITY["claims"],
         md=FIDELITY["md"],
     log:
         "logs/fidelity.log",

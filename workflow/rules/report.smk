@@ -3,8 +3,7 @@
 INDEXED = {
     **{f.png: f.name for f in FIGURES},
     **{TABLES[key]: caption for key, caption in TABLE_CAPTIONS.items()},
-    FIDELITY["md"]: "fidelity",
-    FIDELITY["csv"]: "fidelity",
+    FIDELITY["html"]: "fidelity",
     FIDELITY["claims"]: "fidelity_claims",
 }
 CAPTION_FILES = {
@@ -33,6 +32,7 @@ rule results_index:
             entries=CAPTION_FILES,
             config_files=[shown_path(path) for path in CONFIG_FILES],
             dataset=config["dataset"],
+            smoke=SMOKE,
         ),
     script:
         "../scripts/results_index.py"
