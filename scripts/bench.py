@@ -83,6 +83,7 @@ CPU_VARIANTS = {
 }
 CUDA_VARIANTS = {
     "cell float32": Variant(False, "float32", False),
+    "cell float32 channels-last": Variant(False, "float32", True),  # config/thesis.yaml's setting
     "cell tf32": Variant(False, "tf32", False),
     "cell bfloat16": Variant(False, "bfloat16", False),
     "cell bfloat16 compiled": Variant(False, "bfloat16", False, compile=True),

@@ -3,11 +3,14 @@
 ``torch.cuda.set_sync_debug_mode("error")``, which raises at the first operation that waits for the GPU.
 
     python scripts/sync_check.py            # needs a CUDA GPU; prints one line per case, exits 1 on a sync
+
+The thesis' four models and the annealed β-VAE (whose capacity schedule reads the step), each alone and in a pack.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -24,12 +27,16 @@ def main() -> int:
     if not torch.cuda.is_available():
         print("sync_check: no CUDA GPU here", file=sys.stderr)
         return 2
-    cfg = yaml.safe_load(open("config/thesis.yaml"))
+    cfg = yaml.safe_load(open(Path(__file__).resolve().parents[1] / "config" / "thesis.yaml"))
     device = torch.device("cuda")
     packed = np.random.default_rng(0).integers(0, 256, (737_280, 64, 8), dtype=np.uint8)
     failed = 0
-    for model, strength in (("betavae", 4.0), ("factorvae", 10.0), ("annealedvae", 10.0)):
-        options = {"annealedvae": {"capacity_max": 25.0, "capacity_steps": 100}}.get(model, {})
+    for model, strength in (("betavae", 4.0), ("factorvae", 10.0), ("btcvae", 6.0), ("dipvae", 10.0), ("annealedvae", 10.0)):
+        options = {
+            "annealedvae": {"capacity_max": 25.0, "capacity_steps": 100},
+            "btcvae": {"sampling": "mws", "strength_as": "lambda"},
+            "dipvae": {"variant": "ii"},
+        }.get(model, {})
         settings = TrainSettings.from_config(
             {"model": cfg["model"], "options": options, "training": {**cfg["training"], "steps": 100}}
         )

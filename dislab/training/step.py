@@ -89,8 +89,15 @@ def detached(params: dict) -> dict:
 
 
 def compiled(fn, compile: bool):
-    """``fn`` under ``torch.compile`` (its default mode) when ``compile``; ``scripts/bench.py`` tries other modes."""
-    return torch.compile(fn) if compile else fn
+    """``fn`` under ``torch.compile`` (its default mode) when ``compile``; ``scripts/bench.py`` tries other modes.
+    Inductor then runs in its deterministic mode: it picks kernels without timing them on the device (which can pick
+    other reductions from one run to the next), so a compiled run resumes and repeats to the bit as an eager one."""
+    if not compile:
+        return fn
+    import torch._inductor.config
+
+    torch._inductor.config.deterministic = True
+    return torch.compile(fn)
 
 
 def step_holder(device: torch.device) -> torch.Tensor:
