@@ -1,6 +1,10 @@
+import hashlib
+import http.server
 import os
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -117,3 +121,38 @@ def train_job(data, outdir, settings: dict, device="cpu", model="betavae", stren
         "config": {"training": {"checkpoint_every": settings["training"].get("checkpoint_every")}},
     }
     return ["train", "--job", json.dumps(job)]
+
+
+# A download server on 127.0.0.1 (no outside network): /missing is a 404, /broken drops half way, anything else
+# serves PAYLOAD.
+PAYLOAD = bytes(range(256)) * 4096  # 1 MiB fixture
+SHA = hashlib.sha256(PAYLOAD).hexdigest()
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/missing":
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(PAYLOAD)))
+        self.end_headers()
+        if self.path == "/broken":  # the connection drops half way
+            self.wfile.write(PAYLOAD[: len(PAYLOAD) // 2])
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.wfile.write(PAYLOAD)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()

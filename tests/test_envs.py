@@ -57,38 +57,6 @@ def test_the_gpu_training_env_can_only_resolve_to_a_cuda_build():
     }
 
 
-RULE_ENVS = """
-import sys
-from pathlib import Path
-from snakemake.api import SnakemakeApi
-from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings
-
-with SnakemakeApi(OutputSettings()) as api:
-    workflow = api.workflow(resource_settings=ResourceSettings(cores=1), snakefile=Path(sys.argv[1]),
-                            config_settings=ConfigSettings(configfiles=[Path(sys.argv[2])]), workdir=Path.cwd())
-    for rule in workflow._workflow.rules:
-        print(rule.name, rule.conda_env)
-"""
-
-
-@pytest.mark.parametrize("device, env", [("cpu", "train-cpu.yaml"), ("auto", "train.yaml"), ("cuda", "train.yaml")])
-def test_training_rules_use_the_env_of_their_device(tmp_path, device, env):
-    cfg = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
-    cfg["training"].update(device=device, pack_size=2)
-    cfg["seeds"] = [0, 1, 2]
-    config = tmp_path / "c.yaml"
-    config.write_text(yaml.safe_dump(cfg))
-    out = subprocess.run(
-        [sys.executable, "-c", RULE_ENVS, str(REPO / "Snakefile"), str(config)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    envs = dict(line.split() for line in out.splitlines() if line.startswith("train"))
-    assert len(envs) == 2 * 7 and set(envs.values()) == {f"../../envs/{env}"}, out  # two packs per (model, strength)
-
-
 RULES = """
 import json, sys
 from pathlib import Path
@@ -105,10 +73,12 @@ with SnakemakeApi(OutputSettings()) as api:
 """
 
 
-def _rules(tmp_path, device):
+def _rules(tmp_path, device, pack_size=1, seeds=(0,)):
+    """The rules Snakemake parses for config/tiny.yaml trained on ``device``."""
     cfg = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
-    cfg["training"]["device"] = device
-    config = tmp_path / f"{device}.yaml"
+    cfg["training"].update(device=device, pack_size=pack_size)
+    cfg["seeds"] = list(seeds)
+    config = tmp_path / f"{device}-{pack_size}.yaml"
     config.write_text(yaml.safe_dump(cfg))
     out = subprocess.run(
         [sys.executable, "-c", RULES, str(REPO / "Snakefile"), str(config)],
@@ -125,6 +95,16 @@ def rules(tmp_path_factory):
     """The workflow's rules as Snakemake parses them, for a CPU-trained and a GPU-trained config."""
     tmp = tmp_path_factory.mktemp("rules")
     return _rules(tmp, "cpu") + _rules(tmp, "cuda")
+
+
+@pytest.mark.parametrize("device, env", [("cpu", "train-cpu.yaml"), ("auto", "train.yaml"), ("cuda", "train.yaml")])
+def test_training_rules_use_the_env_of_their_device(tmp_path, device, env):
+    envs = {
+        r["name"]: r["env"]
+        for r in _rules(tmp_path, device, pack_size=2, seeds=(0, 1, 2))
+        if r["name"].startswith("train")
+    }
+    assert len(envs) == 2 * 7 and set(envs.values()) == {f"../../envs/{env}"}, envs  # two packs per (model, strength)
 
 
 def _env_file(rule) -> Path:

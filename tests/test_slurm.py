@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-from conftest import REPO, SNAKEMAKE
+from conftest import PAYLOAD, REPO, SHA, SNAKEMAKE
 
 SLURM = REPO / "tests" / "slurm"
 SITE_EDITS = {  # what this test site changes in its copy of profiles/slurm
@@ -216,3 +216,35 @@ def test_a_cancelled_training_job_resumes_from_its_checkpoint(cluster, user, tmp
     trained = pd.read_csv(cell / "train_log.csv")
     assert trained["step"].iloc[-1] == steps and trained["step"].is_monotonic_increasing
     assert (cell / "summary.json").exists() and not (cell / "resume.pt").exists()
+
+
+def test_the_download_runs_where_snakemake_runs_and_a_failed_job_is_printed_and_queued_once(
+    cluster, user, server, tmp_path
+):
+    """Compute nodes often have no route out: the download is a local rule and never reaches sbatch. A job that
+    fails on Slurm (here the dataset check, on a served file that is not dSprites) is submitted once and its message
+    printed once: no retry."""
+    cfg = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
+    url = f"{server}/dsprites_ndarray_co1sh3sc6or40x32y32_64x64.hdf5"
+    cfg["dataset"].update(source="download", url=url, sha256="0" * 64, size=len(PAYLOAD))
+    config = tmp_path / "download.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    repo, _ = user
+    since = _now()
+    time.sleep(1)
+    code, out = snakemake_slurm(user, config, "results/data/dataset.json", timeout=300)
+    assert code != 0 and out.count("dislab download: error:") == 1 and "sha256" in out, out[-4000:]
+    assert len(sacct(since)) == 0, sacct(since).to_string()  # the download failed where Snakemake runs
+
+    cfg["dataset"]["sha256"] = SHA  # the served file now passes the download's checksum, but it is not dSprites
+    config.write_text(yaml.safe_dump(cfg))
+    since = _now()
+    time.sleep(1)
+    code, out = snakemake_slurm(user, config, "results/data/dataset.json", timeout=300)
+    assert code != 0 and (repo / "resources" / "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.hdf5").exists()
+    assert out.count("dislab check-dataset: error:") == 1 and "Trying to restart" not in out, out[-4000:]
+    jobs = sacct(since)
+    comments = " ".join(jobs["Comment"])
+    assert "rule_download_dsprites" not in comments, jobs.to_string()
+    assert list(jobs["Comment"].str.contains("rule_check_dataset")) == [True], jobs.to_string()  # queued once
+    assert (jobs["State"] == "FAILED").all(), jobs.to_string()

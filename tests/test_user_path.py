@@ -152,6 +152,20 @@ def test_a_local_run_with_device_cuda_and_no_gpu_stops_before_any_job(tmp_path):
     assert not (tmp_path / "run" / "resources").exists() and not (tmp_path / "run" / "results").exists()
 
 
+def test_a_dry_run_with_device_cuda_on_a_machine_without_a_gpu_says_where_training_must_run(tmp_path):
+    if not _no_gpu_here():
+        pytest.skip("this machine has a GPU")
+    proc = run_snakemake(
+        tmp_path / "run", "-n", "--cores", "1", configfile=tiny_with(tmp_path, training={"device": "cuda"})
+    )
+    out = proc.stdout + proc.stderr
+    lines = [line for line in out.splitlines() if "every training job needs a GPU node" in line]
+    assert len(lines) == 1 and "--profile slurm" in lines[0], out[-3000:]
+    assert "train" in planned_jobs(proc.stdout)  # the plan is shown all the same
+    quiet = run_snakemake(tmp_path / "run", "-n", "--cores", "1", configfile=tiny_with(tmp_path, "cpu.yaml"))
+    assert "GPU node" not in quiet.stdout + quiet.stderr  # a CPU config says nothing
+
+
 def _run_train(args, env=None):
     return subprocess.run(
         [sys.executable, "-m", "dislab", *args],

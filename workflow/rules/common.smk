@@ -8,7 +8,7 @@ from pathlib import Path
 
 from dislab.cells import DISCRIMINATOR_MODELS, MODEL_NAMES, strength_tag
 from dislab.evaluation.fidelity.setup import configured_images, setup_of, smoke_reasons
-from dislab.evaluation.tables import TABLE_FILES, needs_downstream
+from dislab.evaluation.table_files import TABLE_FILES, needs_downstream
 from dislab.figures.registry import figures
 from dislab.gpu import OTHER_DEVICE, no_gpu_here
 from dislab.run_warnings import warnings_since
@@ -39,6 +39,25 @@ if not set(config["downstream"]["sample_efficiency"]) <= set(config["downstream"
         f"downstream.sample_efficiency {config['downstream']['sample_efficiency']} must name two of "
         f"downstream.train_sizes {config['downstream']['train_sizes']}"
     )
+
+
+# -- params ------------------------------------------------------------------------------------------------------
+def as_json(value):
+    return json.dumps(value, sort_keys=True)
+
+
+def _plain(value):
+    """A param as JSON has it (dict keys sorted), so that its record does not depend on the config's key order."""
+    return json.loads(as_json(value))
+
+
+def plain_params(**params):
+    """A rule's params, each as plain JSON values: what the job's results depend on (Snakemake reruns the job when
+    one changes; a function of the wildcards is called for each job). The rule's script reads them by name."""
+    return {
+        name: (lambda wildcards, f=value: _plain(f(wildcards))) if callable(value) else _plain(value)
+        for name, value in params.items()
+    }
 
 
 # -- the data ----------------------------------------------------------------------------------------------------------
@@ -157,12 +176,18 @@ def train_settings(model):
     }
 
 
-_SETTINGS = {model: train_settings(model) for model in config["models"]}
+# Each model's training settings as the jobs record them, made once (a grid of 12,750 cells asks for them per job).
+SETTINGS = {model: _plain(train_settings(model)) for model in config["models"]}
 
 
 def train_params(cells, model):
-    """A training job's params: what its cells' weights depend on (the rerun triggers)."""
-    return plain_params(cells=cells, settings=_SETTINGS[model], **EXECUTION)
+    """A pack's params: what its cells' weights depend on (the rerun triggers)."""
+    return plain_params(cells=cells, settings=SETTINGS[model], **EXECUTION)
+
+
+def cell_params(wildcards):
+    """A one-cell training job's cells param, as plain_params would record it (keys sorted)."""
+    return [dict(sorted(wildcards.items()))]
 
 
 def refuse_training_without_a_gpu():
@@ -299,22 +324,3 @@ def print_warnings():
     if found:
         lines = [f"  {log}: {line}" for log, lines in found.items() for line in lines]
         print(f"dislab: {len(found)} job(s) of this run logged warnings:\n" + "\n".join(lines), file=sys.stderr)
-
-
-# -- params ------------------------------------------------------------------------------------------------------
-def as_json(value):
-    return json.dumps(value, sort_keys=True)
-
-
-def _plain(value):
-    """A param as JSON has it (dict keys sorted), so that its record does not depend on the config's key order."""
-    return json.loads(as_json(value))
-
-
-def plain_params(**params):
-    """A rule's params, each as plain JSON values: what the job's results depend on (Snakemake reruns the job when
-    one changes; a function of the wildcards is called for each job). The rule's script reads them by name."""
-    return {
-        name: (lambda wildcards, f=value: _plain(f(wildcards))) if callable(value) else _plain(value)
-        for name, value in params.items()
-    }

@@ -94,6 +94,9 @@ rule fidelity:
         mem_mb=RESOURCES["light"]["mem_mb"],
         runtime=RESOURCES["light"]["runtime_minutes"],
     params:
-        **plain_params(cells=METRIC_CELLS, downstream_cells=DOWNSTREAM_CELLS, settings=fidelity_settings()),
+        # a function: config/thesis.yaml is read and validated for this job only, not on every start-up
+        **plain_params(
+            cells=METRIC_CELLS, downstream_cells=DOWNSTREAM_CELLS, settings=lambda wildcards: fidelity_settings()
+        ),
     script:
         "../scripts/fidelity.py"

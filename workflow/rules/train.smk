@@ -23,11 +23,9 @@ if config["training"]["pack_size"] == 1:
             runtime=RESOURCES["train"]["runtime_minutes"],
             gpu=TRAIN_GPUS,
         params:
-            **plain_params(
-                cells=lambda wildcards: [dict(wildcards.items())],
-                settings=lambda wildcards: _SETTINGS[wildcards.model],
-                **EXECUTION,
-            ),
+            **plain_params(**EXECUTION),
+            cells=cell_params,
+            settings=lambda wildcards: SETTINGS[wildcards.model],
         script:
             "../scripts/train.py"
 
