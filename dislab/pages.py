@@ -58,29 +58,10 @@ class Page:
         return self
 
     def markdown(self) -> str:
-        out = [f"# {self.title}"]
-        for kind, content in self.blocks:
-            if kind == "h2":
-                out.append(f"## {content}")
-            elif kind == "banner":
-                out.append(f"> **{content}**")
-            elif kind == "p":
-                out.append(content)
-            else:
-                out.append(content.to_markdown(index=False, disable_numparse=True))
-        return "\n\n".join(out) + "\n"
+        return "\n\n".join([f"# {self.title}", *(MARKDOWN[kind](content) for kind, content in self.blocks)]) + "\n"
 
     def html(self) -> str:
-        body = [f"<h1>{_inline_html(self.title)}</h1>"]
-        for kind, content in self.blocks:
-            if kind == "h2":
-                body.append(f"<h2>{_inline_html(content)}</h2>")
-            elif kind == "banner":
-                body.append(f'<p class="banner"><b>{_inline_html(content)}</b></p>')
-            elif kind == "p":
-                body.append(f"<p>{_inline_html(content)}</p>")
-            else:
-                body.append(_table_html(content))
+        body = [f"<h1>{_inline_html(self.title)}</h1>", *(HTML[kind](content) for kind, content in self.blocks)]
         return (
             '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f"<title>{html.escape(self.title)}</title><style>{STYLE}</style></head>\n<body>\n"
@@ -100,3 +81,18 @@ def _table_html(frame: pd.DataFrame) -> str:
             cells.append(f"<td{css}>{_inline_html(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody></table>"
+
+
+# How each kind of block is written in each format.
+MARKDOWN = {
+    "h2": lambda text: f"## {text}",
+    "banner": lambda text: f"> **{text}**",
+    "p": lambda text: text,
+    "table": lambda frame: frame.to_markdown(index=False, disable_numparse=True),
+}
+HTML = {
+    "h2": lambda text: f"<h2>{_inline_html(text)}</h2>",
+    "banner": lambda text: f'<p class="banner"><b>{_inline_html(text)}</b></p>',
+    "p": lambda text: f"<p>{_inline_html(text)}</p>",
+    "table": _table_html,
+}
