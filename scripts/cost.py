@@ -92,10 +92,13 @@ def main() -> int:
     steps_per_cell = settings.total_steps(images // cfg["model"]["batch_size"])
     cells = sum(len(m["strengths"]) for m in cfg["models"].values()) * len(cfg["seeds"])
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
-    print(f"cost: {name}, torch {torch.__version__}; {args.config}: {cells} cells of {steps_per_cell:,} steps", flush=True)
+    print(
+        f"cost: {name}, torch {torch.__version__}; {args.config}: {cells} cells of {steps_per_cell:,} steps", flush=True
+    )
     packed = np.random.default_rng(0).integers(0, 256, size=(args.images or images, 64, 8), dtype=np.uint8)
     packed = torch.from_numpy(packed).to(device)
-    header = f"{'variant':40} {'cell-steps/s':>12} {'GPU-h a cell':>13} {'GPU-h grid':>11} {'a job':>8} {'runtime_minutes':>16}"
+    columns = ("cell-steps/s", 12), ("GPU-h a cell", 13), ("GPU-h grid", 11), ("a job", 8), ("runtime_minutes", 16)
+    header = f"{'variant':40} " + " ".join(f"{name:>{width}}" for name, width in columns)
     print(header, flush=True)
     rows = []
     variants = [
@@ -142,7 +145,8 @@ def main() -> int:
         best = max((r for r in rows if r[5] == precision), key=lambda r: r[1])
         print(
             f"fastest in {precision}: {best[0]}: set training.pack_size: {best[4]}, training.precision: {precision}, "
-            f"resources.train.runtime_minutes: {runtime_minutes(best[3])} ({cells * best[2]:,.0f} GPU-hours for the grid)",
+            f"resources.train.runtime_minutes: {runtime_minutes(best[3])} "
+            f"({cells * best[2]:,.0f} GPU-hours for the grid)",
             flush=True,
         )
     return 0

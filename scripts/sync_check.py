@@ -31,7 +31,13 @@ def main() -> int:
     device = torch.device("cuda")
     packed = np.random.default_rng(0).integers(0, 256, (737_280, 64, 8), dtype=np.uint8)
     failed = 0
-    for model, strength in (("betavae", 4.0), ("factorvae", 10.0), ("btcvae", 6.0), ("dipvae", 10.0), ("annealedvae", 10.0)):
+    for model, strength in (
+        ("betavae", 4.0),
+        ("factorvae", 10.0),
+        ("btcvae", 6.0),
+        ("dipvae", 10.0),
+        ("annealedvae", 10.0),
+    ):
         options = {
             "annealedvae": {"capacity_max": 25.0, "capacity_steps": 100},
             "btcvae": {"sampling": "mws", "strength_as": "lambda"},
