@@ -162,7 +162,8 @@ def judge(row, side: RunSide) -> dict:
     counted = "cells" if pooled else "seeds"
     notes = list(side.notes)
     if not row["n_printed"]:
-        notes.append(f"assumption: the thesis' {thesis_n} {counted} are inferred, not printed")
+        counts = f"{thesis_n} {counted} are" if thesis_n != 1 else f"one {counted[:-1]} is"
+        notes.append(f"assumption: the thesis' {counts} inferred, not printed")
     out = {"run": math.nan, "run_sd": math.nan, "run_n": side.n, "diff": Difference(math.nan, math.nan)}
     if side.missing:
         return {**out, "verdict": "not run", "reasons": [side.missing], "notes": notes, "effect": math.nan}
