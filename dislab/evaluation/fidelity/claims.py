@@ -92,7 +92,7 @@ def _needs_strengths(table, model, column) -> tuple[dict, tuple[str, str] | None
     return groups, None
 
 
-def _trend(table, model, column, rises: bool, what: str):
+def _trend(table, model, column, rises: bool, what: str, symbol: str):
     """``column`` rises (or falls) from the smallest strength to the largest, shown, and no step between neighbouring
     strengths goes the other way beyond its bound."""
     groups, not_run = _needs_strengths(table, model, column)
@@ -100,14 +100,16 @@ def _trend(table, model, column, rises: bool, what: str):
         return not_run, None
     strengths = list(groups)
     sign = 1 if rises else -1
+    first, last = strengths[0], strengths[-1]
     ends = Comparison(
-        f"{what} at {strength_tag(strengths[-1])} − at {strength_tag(strengths[0])}",
-        welch(groups[strengths[-1]], groups[strengths[0]]),
+        f"{what} at {symbol} {strength_tag(last)} − at {symbol} {strength_tag(first)}",
+        welch(groups[last], groups[first]),
         sign,
     )
     steps = [
-        Comparison(f"{strength_tag(b)} − {strength_tag(a)}", welch(groups[b], groups[a]), -sign)
+        Comparison(f"{symbol} {strength_tag(b)} − {symbol} {strength_tag(a)}", welch(groups[b], groups[a]), -sign)
         for a, b in zip(strengths, strengths[1:])
+        if len(strengths) > 2  # with two strengths the one step is the ends' difference
     ]
     return None, (ends, steps)
 
@@ -127,12 +129,12 @@ def reconstruction_worsens_with_beta(table, setup):
 
 
 def kl_falls_with_beta(table, setup):
-    not_run, found = _trend(table, "betavae", "kl", rises=False, what="KL at β")
+    not_run, found = _trend(table, "betavae", "kl", rises=False, what="KL", symbol="β")
     return not_run or decide([found[0]], must_not=found[1])
 
 
 def fewer_active_latents_at_high_beta(table, setup):
-    not_run, found = _trend(table, "betavae", "active_latents", rises=False, what="active latents at β")
+    not_run, found = _trend(table, "betavae", "active_latents", rises=False, what="active latents", symbol="β")
     if not_run:
         return not_run
     status, evidence = decide([found[0]], must_not=found[1])
@@ -146,7 +148,7 @@ def fewer_active_latents_at_high_beta(table, setup):
 
 # -- findings ---------------------------------------------------------------------------------------------------------
 def btcvae_reconstruction_worsens(table, setup):
-    not_run, found = _trend(table, "btcvae", "reconstruction", rises=True, what="reconstruction at strength")
+    not_run, found = _trend(table, "btcvae", "reconstruction", rises=True, what="reconstruction", symbol="λ")
     return not_run or decide([found[0]], must_not=found[1])
 
 
