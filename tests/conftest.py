@@ -1,6 +1,7 @@
 import hashlib
 import http.server
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -57,6 +58,13 @@ def tiny_data(tiny_hdf5):
     from dislab.data.loader import DSprites
 
     return DSprites.load(tiny_hdf5)
+
+
+def ctrl_c_as_in_a_terminal():
+    """SIGINT back to its default in a child process (``preexec_fn``): a test run started in the background of a
+    script (bash ignores SIGINT there, and the ignoring is inherited) would otherwise give children that no Ctrl-C
+    stops."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_snakemake(workdir, *args, configfile="config/tiny.yaml", check=True, timeout=900):

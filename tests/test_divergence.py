@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 import torch
-from conftest import REPO, on, train_job
+from conftest import REPO, ctrl_c_as_in_a_terminal, on, train_job
 from test_training import settings
 
 from dislab import cli
@@ -135,7 +135,13 @@ def _long_training(tiny_hdf5, outdir):
 )
 def test_an_interrupted_training_is_one_line_naming_the_step_and_resumable(tiny_hdf5, tmp_path, sig, says, status):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(_long_training(tiny_hdf5, tmp_path), env=env, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        _long_training(tiny_hdf5, tmp_path),
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=ctrl_c_as_in_a_terminal,
+    )
     deadline = time.time() + 120
     while not (tmp_path / "resume.pt").exists() and time.time() < deadline:
         time.sleep(0.05)
