@@ -55,11 +55,10 @@ def readme_install_command() -> str:
     return lines[0].strip()
 
 
-@pytest.fixture
-def user(tmp_path):
+def new_user(root):
     """A user: a copy of the repository (their clone) and a config home with the site profile installed the
     README's way, with this site's edits."""
-    repo = tmp_path / "dislab"
+    repo = root / "dislab"
     files = subprocess.run(
         ["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True, text=True, check=True
     ).stdout.split()
@@ -67,7 +66,7 @@ def user(tmp_path):
         if (REPO / name).is_file():
             (repo / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, repo / name)
-    home = tmp_path / "config-home"
+    home = root / "config-home"
     env = {**os.environ, "XDG_CONFIG_HOME": str(home)}
     subprocess.run(["bash", "-c", readme_install_command()], cwd=repo, env=env, check=True)
     profile = home / "snakemake" / "slurm" / "config.yaml"
@@ -77,6 +76,18 @@ def user(tmp_path):
         settings.pop(key, None) if value is None else settings.__setitem__(key, value)
     profile.write_text(yaml.safe_dump(settings))
     return repo, env
+
+
+@pytest.fixture(scope="module")
+def user(tmp_path_factory):
+    """One user for the tests that use the dataset as config/tiny.yaml makes it: the later ones find it made."""
+    return new_user(tmp_path_factory.mktemp("user"))
+
+
+@pytest.fixture
+def new_clone(tmp_path):
+    """A user of their own, for a test that changes the dataset."""
+    return new_user(tmp_path)
 
 
 def snakemake_slurm(user, configfile, *targets, timeout=900, wait=True):
@@ -105,7 +116,7 @@ def snakemake_slurm(user, configfile, *targets, timeout=900, wait=True):
 
 
 def sacct(since: str):
-    fields = "JobID,JobName%60,State,Comment%200,AllocTRES%120"
+    fields = "JobID,JobName%60,State,Comment%200,AllocTRES%120,Start,End"
     out = subprocess.run(
         ["sacct", "-X", "-P", "-n", f"--starttime={since}", f"--format={fields}"],
         capture_output=True,
@@ -140,11 +151,13 @@ def test_tiny_through_slurm_matches_a_local_run(cluster, user, tiny_run):
     # every kind of job went through sbatch: the plugin tags each submission with its rule (or group)
     for rule in ("render_dsprites", "check_dataset", "train", "tables", "results_index"):
         assert f"rule_{rule}" in comments, f"no Slurm job for rule {rule}: {comments}"
-    # evaluate and downstream (14 jobs) pooled into one job, the figures into another (profiles/default); a pooled
-    # job asks for one CPU (the site's `cores`)
-    pooled = jobs[jobs["Comment"].str.match(r"rule_(evaluate|figures)_")]
-    assert sorted(pooled["Comment"].str.split("_").str[1]) == ["evaluate", "figures"], jobs.to_string()
+    # evaluate and downstream (14 jobs) pooled into one job, the figures into two (profiles/default); a pooled job
+    # asks for one CPU (the site's `cores`); the figures of the models are drawn beside the evaluations
+    pools = jobs.assign(pool=jobs["Comment"].str.extract(r"^rule_(evaluate|model_figures|table_figures)_")[0])
+    pooled = pools.dropna(subset=["pool"]).set_index("pool")
+    assert sorted(pooled.index) == ["evaluate", "model_figures", "table_figures"], jobs.to_string()
     assert pooled["AllocTRES"].str.contains(rf"cpu={SITE_EDITS['cores']}\b").all(), pooled.to_string()
+    assert pooled.at["model_figures", "Start"] < pooled.at["evaluate", "End"], pooled.to_string()
     trains = jobs[jobs["Comment"].str.contains("rule_train")]
     # config/tiny.yaml trains on the CPU (training.device: cpu): its jobs ask for no GPU
     assert len(trains) == 7 and not trains["AllocTRES"].str.contains("gres/gpu").any(), trains.to_string()
@@ -213,7 +226,7 @@ def test_a_cancelled_training_job_resumes_from_its_checkpoint(cluster, user, tmp
 
 
 def test_the_download_runs_where_snakemake_runs_and_a_failed_job_is_printed_and_queued_once(
-    cluster, user, server, tmp_path
+    cluster, new_clone, server, tmp_path
 ):
     """Compute nodes often have no route out: the download is a local rule and never reaches sbatch. A job that
     fails on Slurm (here the dataset check, on a served file that is not dSprites) is submitted once and its message
@@ -223,10 +236,10 @@ def test_the_download_runs_where_snakemake_runs_and_a_failed_job_is_printed_and_
     cfg["dataset"].update(source="download", url=url, sha256="0" * 64, size=len(PAYLOAD))
     config = tmp_path / "download.yaml"
     config.write_text(yaml.safe_dump(cfg))
-    repo, _ = user
+    repo, _ = new_clone
     since = _now()
     time.sleep(1)
-    code, out = snakemake_slurm(user, config, "results/data/dataset.json", timeout=300)
+    code, out = snakemake_slurm(new_clone, config, "results/data/dataset.json", timeout=300)
     assert code != 0 and out.count("dislab download: error:") == 1 and "sha256" in out, out[-4000:]
     assert len(sacct(since)) == 0, sacct(since).to_string()  # the download failed where Snakemake runs
 
@@ -234,7 +247,7 @@ def test_the_download_runs_where_snakemake_runs_and_a_failed_job_is_printed_and_
     config.write_text(yaml.safe_dump(cfg))
     since = _now()
     time.sleep(1)
-    code, out = snakemake_slurm(user, config, "results/data/dataset.json", timeout=300)
+    code, out = snakemake_slurm(new_clone, config, "results/data/dataset.json", timeout=300)
     assert code != 0 and (repo / "resources" / "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.hdf5").exists()
     assert out.count("dislab check-dataset: error:") == 1 and "Trying to restart" not in out, out[-4000:]
     jobs = sacct(since)

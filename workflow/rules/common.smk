@@ -276,6 +276,13 @@ def figure_cells(figure):
     return [cell_of(c) for c in (shown if isinstance(shown, list) else [shown])]
 
 
+def figure_group(figure):
+    """The pool a figure is drawn in on a cluster (profiles/default: group-components): the figures of the metric
+    tables wait for every evaluation; those of the data, the models and their training logs are drawn as soon as
+    training ends, beside the evaluations."""
+    return "table_figures" if figure.family == "evaluation" else "model_figures"
+
+
 def figure_inputs(figure):
     """What ``figure``'s family draws from (dislab/figures/registry.py), by name."""
     inputs = dataset_inputs() if figure.reads_data else {}

@@ -15,7 +15,7 @@ for figure in FIGURES:
         log:
             f"logs/figures/{figure.name}.log",
         group:
-            "figures"
+            figure_group(figure)
         conda:
             "../../envs/plots.yaml"
         threads: RESOURCES["light"]["threads"]
