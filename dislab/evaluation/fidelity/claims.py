@@ -106,11 +106,14 @@ def _trend(table, model, column, rises: bool, what: str, symbol: str):
         welch(groups[last], groups[first]),
         sign,
     )
-    steps = [
-        Comparison(f"{symbol} {strength_tag(b)} − {symbol} {strength_tag(a)}", welch(groups[b], groups[a]), -sign)
-        for a, b in zip(strengths, strengths[1:])
-        if len(strengths) > 2  # with two strengths the one step is the ends' difference
-    ]
+    steps = (
+        [
+            Comparison(f"{symbol} {strength_tag(b)} − {symbol} {strength_tag(a)}", welch(groups[b], groups[a]), -sign)
+            for a, b in zip(strengths, strengths[1:])
+        ]
+        if len(strengths) > 2
+        else []  # with two strengths the one step is the ends' difference
+    )
     return None, (ends, steps)
 
 
