@@ -179,7 +179,7 @@ stop() {
     rm -f "$D/owned/$name"
   done
   # With a slurm.conf whose controller is down, every Slurm command waits for it, and so does every Snakemake
-  # start (the Slurm plugin runs `scontrol show config` when it loads: 9-10 s here). `start` writes them again.
+  # start (the Slurm plugin runs `scontrol show config` when it loads; docs/performance.md). `start` writes them again.
   for conf in slurm.conf gres.conf slurmdbd.conf; do
     grep -qF "$MARK" "/etc/slurm/$conf" 2>/dev/null && rm -f "/etc/slurm/$conf"
   done
